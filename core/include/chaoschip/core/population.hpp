@@ -1,0 +1,56 @@
+#pragma once
+// The one virtual boundary per population. Concrete neuron models are value types in
+// models/ and are wrapped by models::model_population<Model>, whose loops are templated.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace chaoschip {
+
+class projection;
+
+enum class output_kind { spikes, graded };
+
+class population {
+ public:
+  virtual ~population() = default;
+
+  virtual std::string_view model() const noexcept = 0;
+  virtual std::size_t size() const noexcept = 0;
+  virtual output_kind output() const noexcept = 0;
+
+  // Back to the initial state.
+  virtual void reset() = 0;
+  // Advance one step; `input` is the summed synaptic input arriving at step t.
+  virtual void step(std::int64_t t, const Eigen::Ref<const Eigen::VectorXd>& input) = 0;
+
+  // Output of the last step: the spiking neurons (an index may repeat for several spikes
+  // in one step) or the graded values.
+  virtual std::span<const std::uint32_t> spikes() const noexcept { return {}; }
+  virtual const Eigen::VectorXd& graded() const noexcept;
+
+  // Recordable state variables (each of size()).
+  virtual std::vector<std::string> variables() const { return {}; }
+  virtual Eigen::VectorXd variable(std::string_view name) const;
+  // Set a state variable (initial conditions, tests, replay of recorded states).
+  virtual void set_variable(std::string_view name, const Eigen::Ref<const Eigen::VectorXd>& value);
+
+  // Continuous coupling: a rate_ode population integrates W * phi(h) inside its ODE
+  // instead of receiving it as delayed events. The network hands it the projection.
+  virtual bool continuous_coupling() const noexcept { return false; }
+  virtual void set_coupling(const projection* recurrent) { (void)recurrent; }
+
+  // Tangent space of the population's state (0: no dynamics of its own).
+  virtual std::size_t tangent_dim() const noexcept { return 0; }
+  // Apply the Jacobian of the next step, D_t = d s_{t+1} / d s_t at the current state,
+  // to a block of tangent vectors q (tangent_dim x k), then take the step itself.
+  // `recurrent` holds the recurrent weights (nullptr: none).
+  virtual void step_tangent(std::int64_t t, const Eigen::Ref<const Eigen::VectorXd>& input,
+                            const projection* recurrent, Eigen::Ref<Eigen::MatrixXd> q);
+};
+
+}  // namespace chaoschip

@@ -1,0 +1,29 @@
+#include "chaoschip/core/population.hpp"
+
+#include <string>
+
+#include "chaoschip/core/errors.hpp"
+
+namespace chaoschip {
+
+const Eigen::VectorXd& population::graded() const noexcept {
+  static const Eigen::VectorXd empty;  // spiking populations have no graded output
+  return empty;
+}
+
+Eigen::VectorXd population::variable(std::string_view name) const {
+  throw error("population '" + std::string(model()) + "' has no state variable '" +
+              std::string(name) + "'");
+}
+
+void population::set_variable(std::string_view name, const Eigen::Ref<const Eigen::VectorXd>&) {
+  throw error("population '" + std::string(model()) + "' has no settable state variable '" +
+              std::string(name) + "'");
+}
+
+void population::step_tangent(std::int64_t, const Eigen::Ref<const Eigen::VectorXd>&,
+                              const projection*, Eigen::Ref<Eigen::MatrixXd>) {
+  throw error("population '" + std::string(model()) + "' has no tangent dynamics");
+}
+
+}  // namespace chaoschip

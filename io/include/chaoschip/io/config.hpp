@@ -1,0 +1,126 @@
+#pragma once
+// The run configuration: every key of INTERFACE.md ("Config (TOML)") with its default,
+// parsed from TOML, validated (unknown keys, wrong types and out-of-range values are
+// parameter_errors naming the dotted key and its line), and written back as TOML.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chaoschip::io {
+
+struct network_config {
+  std::string model = "lif";  // rate | rate_ode | lif | alif
+  std::int64_t n_in = 100;
+  std::int64_t n_rec = 100;
+  std::int64_t n_out = 1;
+  double gain = 1.0;
+  std::string init = "gaussian";  // gaussian | orthogonal | file
+  bool autapses = false;
+  double dt = 1.0;  // ms
+  std::string file;
+  // Additions to the contract:
+  std::int64_t delay_rec = 1;     // recurrent delay in steps (>= 1)
+  std::string connectivity = "dense";  // dense | sparse (CSR projections)
+  double input_gain = 1.0;        // W_in ~ input_gain N(0,1)/sqrt(n_in)
+};
+
+struct neuron_config {
+  double tau_m = 30.0;
+  double v_th = 0.03;
+  double t_ref = 0.0;
+  double gamma = 0.3;
+  double tau_a = 2000.0;
+  double beta = 1.8;
+  std::int64_t n_adaptive = -1;
+  bool regular_spike_arrival = false;
+  double alpha = 1.0;
+  std::string phi = "tanh";  // tanh | relu | linear
+  // Additions to the contract:
+  double tau_syn = 0.0;             // ms; 0 = delta synapses (input goes straight to v)
+  std::string reset = "subtract";   // subtract | value
+  double v_reset = 0.0;             // reset = "value"
+  std::string ode_method = "dopri5";  // dopri5 (adaptive) | rk4 (fixed substeps)
+  double ode_tol = 1e-8;            // dopri5 absolute and relative tolerance
+  std::int64_t ode_substeps = 10;   // rk4 substeps per dt
+};
+
+struct readout_config {
+  double tau = 30.0;
+  std::string loss = "mse";  // mse | cross_entropy
+};
+
+struct chip_config {
+  std::string profile = "float64";
+};
+
+struct task_config {
+  std::string name = "sine";
+  std::string file;
+  // Additions to the contract:
+  std::int64_t steps = 1000;   // sequence length (generated tasks)
+  double input_rate = 50.0;    // Hz, Poisson-like input spikes (sine)
+};
+
+struct train_config {
+  std::string rule = "eprop";
+  std::string variant = "default";
+  std::string feedback = "random";
+  std::string optimizer = "sgd";
+  double eta = 1e-4;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_epsilon = 1e-8;
+  std::int64_t iterations = 100;
+  std::int64_t batch = 1;
+  double c_reg = 0.0;
+  double f_target = 10.0;
+  bool average_gradient = false;
+};
+
+struct floss_config {
+  bool enabled = false;
+  std::string variant = "local";
+  std::int64_t k = 1;
+  double target = 0.0;
+  std::int64_t pre_epochs = 0;
+  std::int64_t every = 0;
+  std::int64_t epochs = 0;
+};
+
+struct lyapunov_config {
+  std::int64_t k = 1;
+  std::int64_t steps = 2000;
+  std::int64_t warmup = 500;
+  std::int64_t ons_interval = 1;
+  std::vector<std::string> when = {"before", "after"};
+};
+
+struct record_config {
+  bool states = false;
+  bool spikes = true;
+};
+
+struct run_config {
+  std::int64_t seed = 1;
+  network_config network;
+  neuron_config neuron;
+  readout_config readout;
+  chip_config chip;
+  task_config task;
+  train_config train;
+  floss_config floss;
+  lyapunov_config lyapunov;
+  record_config record;
+};
+
+// Parses TOML text. `source` names it in messages (a path, or "<default>").
+// `overrides` are "dotted.key=VALUE" strings (VALUE parsed as a TOML value), applied on top.
+run_config parse_config(std::string_view toml_text, std::string_view source,
+                        const std::vector<std::string>& overrides = {});
+// Reads and parses a file (file_error if it cannot be read).
+run_config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// The full resolved config as TOML text (every key, defaults filled in).
+std::string to_toml(const run_config& config);
+
+}  // namespace chaoschip::io

@@ -1,0 +1,66 @@
+#pragma once
+// HDF5 run files (INTERFACE.md, "HDF5 output"): written atomically, readable by h5py and
+// h5dump. Root attributes chaoschip_version, git_revision, created (ISO 8601) and config
+// (the resolved config as TOML text).
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace chaoschip::io {
+
+using row_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+struct weight_set {
+  Eigen::MatrixXd w_in;      // [n_rec, n_in]
+  Eigen::MatrixXd w_rec;     // [n_rec, n_rec]
+  Eigen::MatrixXd w_out;     // [n_out, n_rec]
+  Eigen::MatrixXd feedback;  // [n_rec, n_out]; empty = not stored (final weights)
+};
+
+// SONATA spike layout: /spikes/<population>/{timestamps (float64 ms), node_ids (uint64)},
+// attribute sorting = "by_time".
+struct spike_data {
+  std::string population;
+  std::vector<double> timestamps;  // ms
+  std::vector<std::uint64_t> node_ids;
+};
+
+// /states/<population>/<variable>, [T, n] row-major float64.
+struct state_data {
+  std::string population;
+  std::string variable;
+  std::size_t steps = 0;
+  std::size_t n = 0;
+  std::vector<double> values;  // row-major [steps, n]
+};
+
+struct run_data {
+  std::string config_toml;  // resolved config
+  std::optional<weight_set> initial;
+  std::optional<weight_set> final;
+  std::vector<spike_data> spikes;
+  std::vector<state_data> states;
+  std::vector<double> train_loss;      // /train/loss when non-empty
+  std::vector<double> train_accuracy;  // /train/accuracy when non-empty
+  // Extra scalar attributes on the root (e.g. dt, steps, model).
+  std::map<std::string, std::string> root_attributes;
+};
+
+// Writes `path` atomically: a temporary file in the same directory, renamed on success.
+// On any failure the temporary file is removed and nothing appears under `path`.
+// Throws file_error when the directory cannot be written.
+void write_run_file(const std::string& path, const run_data& data);
+
+// A human-readable summary of a run file (the `chaoschip info` command).
+// Throws file_error naming the file when it is missing or not a readable HDF5 file.
+std::string summarize_run_file(const std::string& path);
+
+// Reads back the pieces other commands need.
+std::string read_config_attribute(const std::string& path);
+std::optional<weight_set> read_weights(const std::string& path, const std::string& group);
+
+}  // namespace chaoschip::io
