@@ -38,10 +38,10 @@ std::size_t network::connect(population_id source, population_id target,
   auto& tgt = *populations_[target].pop;
   const auto& src = *populations_[source].pop;
   if (weights->n_pre() != src.size() || weights->n_post() != tgt.size())
-    throw error("network::connect " + name(source) + " -> " + name(target) +
-                ": projection is " + std::to_string(weights->n_post()) + "x" +
-                std::to_string(weights->n_pre()) + ", populations have " +
-                std::to_string(tgt.size()) + " and " + std::to_string(src.size()));
+    throw error("network::connect " + name(source) + " -> " + name(target) + ": projection is " +
+                std::to_string(weights->n_post()) + "x" + std::to_string(weights->n_pre()) +
+                ", populations have " + std::to_string(tgt.size()) + " and " +
+                std::to_string(src.size()));
   const bool continuous = source == target && tgt.continuous_coupling();
   if (!continuous && delay == 0 && target <= source)
     throw error("network::connect " + name(source) + " -> " + name(target) +

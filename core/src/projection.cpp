@@ -42,8 +42,7 @@ void dense_projection::assign(const Eigen::Ref<const Eigen::MatrixXd>& w) {
   w_ = w;
 }
 
-csr_projection::csr_projection(std::size_t n_pre, std::size_t n_post,
-                               std::vector<synapse> synapses)
+csr_projection::csr_projection(std::size_t n_pre, std::size_t n_post, std::vector<synapse> synapses)
     : n_pre_(n_pre), n_post_(n_post), row_ptr_(n_pre + 1, 0) {
   for (const auto& s : synapses) {
     if (s.pre >= n_pre || s.post >= n_post)
@@ -57,10 +56,9 @@ csr_projection::csr_projection(std::size_t n_pre, std::size_t n_post,
   weight_.resize(synapses.size());
   // Stable counting sort by presynaptic neuron; within a row, sort by target so that
   // delivery walks the target buffer forwards.
-  std::stable_sort(synapses.begin(), synapses.end(),
-                   [](const synapse& a, const synapse& b) {
-                     return a.pre != b.pre ? a.pre < b.pre : a.post < b.post;
-                   });
+  std::stable_sort(synapses.begin(), synapses.end(), [](const synapse& a, const synapse& b) {
+    return a.pre != b.pre ? a.pre < b.pre : a.post < b.post;
+  });
   for (std::size_t k = 0; k < synapses.size(); ++k) {
     post_[k] = synapses[k].post;
     weight_[k] = synapses[k].weight;
@@ -72,10 +70,9 @@ csr_projection csr_projection::from_dense(const Eigen::Ref<const Eigen::MatrixXd
   for (Eigen::Index pre = 0; pre < w.cols(); ++pre)
     for (Eigen::Index post = 0; post < w.rows(); ++post)
       if (w(post, pre) != 0.0)
-        syn.push_back({static_cast<std::uint32_t>(pre), static_cast<std::uint32_t>(post),
-                       w(post, pre)});
-  return {static_cast<std::size_t>(w.cols()), static_cast<std::size_t>(w.rows()),
-          std::move(syn)};
+        syn.push_back(
+            {static_cast<std::uint32_t>(pre), static_cast<std::uint32_t>(post), w(post, pre)});
+  return {static_cast<std::size_t>(w.cols()), static_cast<std::size_t>(w.rows()), std::move(syn)};
 }
 
 void csr_projection::deliver_spikes(std::span<const std::uint32_t> spiking_pre,
@@ -115,8 +112,8 @@ void csr_projection::apply_transpose(const Eigen::Ref<const Eigen::MatrixXd>& in
 }
 
 Eigen::MatrixXd csr_projection::to_dense() const {
-  Eigen::MatrixXd w = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(n_post_),
-                                            static_cast<Eigen::Index>(n_pre_));
+  Eigen::MatrixXd w =
+      Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(n_post_), static_cast<Eigen::Index>(n_pre_));
   for (std::size_t pre = 0; pre < n_pre_; ++pre)
     for (std::size_t k = row_ptr_[pre]; k < row_ptr_[pre + 1]; ++k)
       w(post_[k], static_cast<Eigen::Index>(pre)) += weight_[k];

@@ -18,8 +18,8 @@ void simulator::run(const time_grid& grid, std::span<recorder* const> recorders,
                                 "non-finite output (the dynamics diverged)");
       }
     }
-    if (options.progress && ((t + 1 - options.first_step) % options.progress_every == 0 ||
-                             t + 1 == end))
+    if (options.progress &&
+        ((t + 1 - options.first_step) % options.progress_every == 0 || t + 1 == end))
       options.progress(t + 1 - options.first_step, grid.steps);
   }
 }

@@ -10,8 +10,8 @@ const std::vector<profile_summary>& builtin_profiles() {
       {"loihi", "Intel Loihi as Lava's bit-accurate models (PyLifModelBitAcc)", 8, 24, 7,
        "toward_zero", "wrap (u), saturate (v)", false},
       {"xylo", "SynSense Xylo as Rockpool's XyloSim", 8, 16, 0, "floor", "saturate", false},
-      {"spinnaker", "SpiNNaker s16.15 state, u0.32 decays, truncation", 16, 32, 16,
-       "toward_zero", "saturate", false},
+      {"spinnaker", "SpiNNaker s16.15 state, u0.32 decays, truncation", 16, 32, 16, "toward_zero",
+       "saturate", false},
   };
   return profiles;
 }

@@ -17,7 +17,7 @@ class recorder {
 };
 
 struct spike_train_record {
-  std::vector<std::int64_t> steps;     // step of each spike, ascending
+  std::vector<std::int64_t> steps;      // step of each spike, ascending
   std::vector<std::uint64_t> node_ids;  // neuron index within the population
 };
 

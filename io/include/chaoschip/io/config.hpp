@@ -23,6 +23,8 @@ struct network_config {
   std::int64_t delay_rec = 1;     // recurrent delay in steps (>= 1)
   std::string connectivity = "dense";  // dense | sparse (CSR projections)
   double input_gain = 1.0;        // W_in ~ input_gain N(0,1)/sqrt(n_in)
+
+  bool operator==(const network_config&) const = default;
 };
 
 struct neuron_config {
@@ -43,15 +45,21 @@ struct neuron_config {
   std::string ode_method = "dopri5";  // dopri5 (adaptive) | rk4 (fixed substeps)
   double ode_tol = 1e-8;            // dopri5 absolute and relative tolerance
   std::int64_t ode_substeps = 10;   // rk4 substeps per dt
+
+  bool operator==(const neuron_config&) const = default;
 };
 
 struct readout_config {
   double tau = 30.0;
   std::string loss = "mse";  // mse | cross_entropy
+
+  bool operator==(const readout_config&) const = default;
 };
 
 struct chip_config {
   std::string profile = "float64";
+
+  bool operator==(const chip_config&) const = default;
 };
 
 struct task_config {
@@ -60,6 +68,8 @@ struct task_config {
   // Additions to the contract:
   std::int64_t steps = 1000;   // sequence length (generated tasks)
   double input_rate = 50.0;    // Hz, Poisson-like input spikes (sine)
+
+  bool operator==(const task_config&) const = default;
 };
 
 struct train_config {
@@ -76,6 +86,8 @@ struct train_config {
   double c_reg = 0.0;
   double f_target = 10.0;
   bool average_gradient = false;
+
+  bool operator==(const train_config&) const = default;
 };
 
 struct floss_config {
@@ -86,6 +98,8 @@ struct floss_config {
   std::int64_t pre_epochs = 0;
   std::int64_t every = 0;
   std::int64_t epochs = 0;
+
+  bool operator==(const floss_config&) const = default;
 };
 
 struct lyapunov_config {
@@ -94,11 +108,15 @@ struct lyapunov_config {
   std::int64_t warmup = 500;
   std::int64_t ons_interval = 1;
   std::vector<std::string> when = {"before", "after"};
+
+  bool operator==(const lyapunov_config&) const = default;
 };
 
 struct record_config {
   bool states = false;
   bool spikes = true;
+
+  bool operator==(const record_config&) const = default;
 };
 
 struct run_config {
@@ -112,6 +130,8 @@ struct run_config {
   floss_config floss;
   lyapunov_config lyapunov;
   record_config record;
+
+  bool operator==(const run_config&) const = default;
 };
 
 // Parses TOML text. `source` names it in messages (a path, or "<default>").

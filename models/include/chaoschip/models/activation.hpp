@@ -1,0 +1,40 @@
+#pragma once
+// Rate nonlinearities phi and their derivatives.
+#include <string_view>
+
+#include <Eigen/Core>
+
+namespace chaoschip::models {
+
+enum class activation { tanh, relu, linear };
+
+activation parse_activation(std::string_view var);  // parameter_error on neuron.phi
+std::string_view to_string(activation a) noexcept;
+
+template <class Derived>
+Eigen::ArrayXd apply_activation(activation a, const Eigen::ArrayBase<Derived>& h) {
+  switch (a) {
+    case activation::tanh:
+      return h.tanh();
+    case activation::relu:
+      return h.max(0.0);
+    case activation::linear:
+      break;
+  }
+  return h;
+}
+
+template <class Derived>
+Eigen::ArrayXd activation_derivative(activation a, const Eigen::ArrayBase<Derived>& h) {
+  switch (a) {
+    case activation::tanh:
+      return 1.0 - h.tanh().square();
+    case activation::relu:
+      return (h > 0.0).template cast<double>();
+    case activation::linear:
+      break;
+  }
+  return Eigen::ArrayXd::Ones(h.size());
+}
+
+}  // namespace chaoschip::models

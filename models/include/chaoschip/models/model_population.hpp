@@ -1,0 +1,109 @@
+#pragma once
+// The bridge from a model value type to the population interface: the one virtual call
+// per population and step; everything inside is the model's own (templated) loop.
+//
+// A Model provides: parameters, state, output (spikes | graded), make_state(n),
+// step(state&, input) [or step(state&, input, coupling) for continuous coupling],
+// variables(), variable(state, name), set_variable(state, name, value), and for tangent
+// dynamics tangent_dim(n) with jacobian_apply(state, W, q) [or step_tangent(...)].
+#include <string_view>
+#include <utility>
+
+#include "chaoschip/core/population.hpp"
+#include "chaoschip/core/projection.hpp"
+
+namespace chaoschip::models {
+
+// Models whose step integrates the recurrent coupling itself (rate_ode).
+template <class M>
+concept coupled_model = requires(const M& m, typename M::state& s, const Eigen::VectorXd& x,
+                                 const projection* w) {
+  m.step(s, x, w);
+};
+// Models that integrate their tangent dynamics together with the step.
+template <class M>
+concept joint_tangent_model = requires(const M& m, typename M::state& s, const Eigen::VectorXd& x,
+                                       const projection* w, Eigen::Ref<Eigen::MatrixXd> q) {
+  m.step_tangent(s, x, w, q);
+};
+template <class M>
+concept jacobian_model = requires(const M& m, const typename M::state& s, const projection* w,
+                                  Eigen::Ref<Eigen::MatrixXd> q) {
+  m.tangent_dim(std::size_t{});
+  m.jacobian_apply(s, w, q);
+};
+
+template <class Model>
+class model_population final : public population {
+ public:
+  model_population(Model model, std::size_t n)
+      : model_(std::move(model)), n_(n), state_(model_.make_state(n)) {}
+
+  std::string_view model() const noexcept override { return model_.name(); }
+  std::size_t size() const noexcept override { return n_; }
+  output_kind output() const noexcept override { return Model::output; }
+  void reset() override { state_ = model_.make_state(n_); }
+
+  void step(std::int64_t, const Eigen::Ref<const Eigen::VectorXd>& input) override {
+    if constexpr (coupled_model<Model>)
+      model_.step(state_, input, coupling_);
+    else
+      model_.step(state_, input);
+  }
+
+  std::span<const std::uint32_t> spikes() const noexcept override {
+    if constexpr (Model::output == output_kind::spikes)
+      return state_.spiking;
+    else
+      return {};
+  }
+  const Eigen::VectorXd& graded() const noexcept override {
+    if constexpr (requires { state_.r; })
+      return state_.r;
+    else if constexpr (requires { state_.y; })
+      return state_.y;
+    else
+      return population::graded();
+  }
+
+  std::vector<std::string> variables() const override { return model_.variables(); }
+  Eigen::VectorXd variable(std::string_view var) const override {
+    return model_.variable(state_, var);
+  }
+  void set_variable(std::string_view var, const Eigen::Ref<const Eigen::VectorXd>& value) override {
+    model_.set_variable(state_, var, value);
+  }
+
+  bool continuous_coupling() const noexcept override { return coupled_model<Model>; }
+  void set_coupling(const projection* recurrent) override { coupling_ = recurrent; }
+
+  std::size_t tangent_dim() const noexcept override {
+    if constexpr (jacobian_model<Model> || joint_tangent_model<Model>)
+      return model_.tangent_dim(n_);
+    else
+      return 0;
+  }
+  void step_tangent(std::int64_t t, const Eigen::Ref<const Eigen::VectorXd>& input,
+                    const projection* recurrent, Eigen::Ref<Eigen::MatrixXd> q) override {
+    if constexpr (joint_tangent_model<Model>) {
+      model_.step_tangent(state_, input, recurrent, q);
+    } else if constexpr (jacobian_model<Model>) {
+      model_.jacobian_apply(state_, recurrent, q);  // D_t uses the state before the step
+      step(t, input);
+    } else {
+      population::step_tangent(t, input, recurrent, q);
+    }
+  }
+
+  const Model& model_value() const noexcept { return model_; }
+  const typename Model::state& state() const noexcept { return state_; }
+  typename Model::state& state() noexcept { return state_; }
+
+ private:
+  Model model_;
+  std::size_t n_;
+  typename Model::state state_;
+  const projection* coupling_ = nullptr;  // non-owning; the network owns projections
+};
+
+}  // namespace chaoschip::models

@@ -1,0 +1,74 @@
+#pragma once
+// Continuous-time rate network, tau dh/dt = -h + W phi(h) + u(t), integrated with
+// Boost.Odeint. The recurrent term is continuous coupling (inside the ODE); the external
+// input u is what arrives through projections at each step and is held constant over
+// that step. Adaptive Dormand-Prince (dopri5) with dense output by default: the
+// integrator steps across grid points freely and restarts only where u changes.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "chaoschip/core/population.hpp"
+#include "chaoschip/core/projection.hpp"
+#include "chaoschip/models/activation.hpp"
+
+namespace chaoschip::models {
+
+enum class ode_method { dopri5, rk4 };
+
+struct rate_ode_parameters {
+  double tau = 30.0;  // ms (neuron.tau_m)
+  activation phi = activation::tanh;
+  ode_method method = ode_method::dopri5;
+  double tol = 1e-8;  // dopri5 absolute and relative error tolerance
+  int substeps = 10;  // rk4 steps per dt
+};
+
+class rate_ode {
+ public:
+  using parameters = rate_ode_parameters;
+  struct integrator;  // Odeint dense-output stepper, kept across steps
+  struct state {
+    state();
+    state(const state&);
+    state& operator=(const state&);
+    state(state&&) noexcept;
+    state& operator=(state&&) noexcept;
+    ~state();
+    std::vector<double> h;
+    Eigen::VectorXd r;                    // phi(h): graded output
+    Eigen::VectorXd u;                    // input held over the current step
+    double t = 0.0;                       // ms
+    std::unique_ptr<integrator> stepper;  // null: restart at the next step
+  };
+  std::string_view name() const noexcept { return "rate_ode"; }
+  static constexpr output_kind output = output_kind::graded;
+
+  rate_ode(const parameters& p, double dt);
+
+  state make_state(std::size_t n) const;
+  // Integrates over [t, t + dt] with the input arriving at this step held constant.
+  void step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input,
+            const projection* coupling) const;
+  Eigen::ArrayXd pseudo_derivative(const state& s) const;
+  std::size_t tangent_dim(std::size_t n) const noexcept { return n; }
+  // Integrates the variational equation tau dQ/dt = (-I + W diag(phi'(h))) Q together
+  // with h over one step (a fresh integration of the joint system).
+  void step_tangent(state& s, const Eigen::Ref<const Eigen::VectorXd>& input,
+                    const projection* coupling, Eigen::Ref<Eigen::MatrixXd> q) const;
+
+  std::vector<std::string> variables() const { return {"h"}; }
+  Eigen::VectorXd variable(const state& s, std::string_view var) const;
+  void set_variable(state& s, std::string_view var,
+                    const Eigen::Ref<const Eigen::VectorXd>& value) const;
+  const parameters& params() const noexcept { return p_; }
+
+ private:
+  parameters p_;
+  double dt_;
+};
+
+}  // namespace chaoschip::models

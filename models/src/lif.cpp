@@ -1,0 +1,179 @@
+#include "chaoschip/models/lif.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "chaoschip/core/errors.hpp"
+
+namespace chaoschip::models {
+
+namespace {
+void require(bool ok, const char* key, double value, const char* expected) {
+  if (!ok) throw parameter_error(key, std::to_string(value), expected);
+}
+}  // namespace
+
+lif::lif(const parameters& p, double dt) : p_(p) {
+  require(dt > 0.0 && std::isfinite(dt), "network.dt", dt, "a number > 0");
+  require(p.tau_m > 0.0 && std::isfinite(p.tau_m), "neuron.tau_m", p.tau_m, "a number > 0");
+  require(p.tau_syn >= 0.0 && std::isfinite(p.tau_syn), "neuron.tau_syn", p.tau_syn,
+          "a number >= 0");
+  require(p.v_th > 0.0 && std::isfinite(p.v_th), "neuron.v_th", p.v_th, "a number > 0");
+  require(p.t_ref >= 0.0 && std::isfinite(p.t_ref), "neuron.t_ref", p.t_ref, "a number >= 0");
+  require(p.gamma > 0.0 && std::isfinite(p.gamma), "neuron.gamma", p.gamma, "a number > 0");
+  require(std::isfinite(p.v_reset) && p.v_reset < p.v_th, "neuron.v_reset", p.v_reset,
+          "a number below neuron.v_th");
+  if (p.adaptive) {
+    require(p.tau_a > 0.0 && std::isfinite(p.tau_a), "neuron.tau_a", p.tau_a, "a number > 0");
+    require(std::isfinite(p.beta), "neuron.beta", p.beta, "a finite number");
+  }
+  alpha_ = std::exp(-dt / p.tau_m);
+  c_in_ = p.regular_spike_arrival ? 1.0 : 1.0 - alpha_;
+  if (has_syn()) {
+    alpha_syn_ = std::exp(-dt / p.tau_syn);
+    // Exact propagator of tau_m dv/dt = -v + i_syn, tau_syn di/dt = -i over one step.
+    p21_ = std::abs(p.tau_syn - p.tau_m) < 1e-12 * p.tau_m
+               ? dt / p.tau_m * alpha_
+               : p.tau_syn / (p.tau_syn - p.tau_m) * (alpha_syn_ - alpha_);
+  }
+  rho_ = p.adaptive ? std::exp(-dt / p.tau_a) : 0.0;
+  n_ref_ = static_cast<int>(std::lround(p.t_ref / dt));
+}
+
+double lif::beta_of(std::size_t i, std::size_t n) const noexcept {
+  if (!p_.adaptive) return 0.0;
+  const std::size_t n_adapt = p_.n_adaptive < 0 ? n : static_cast<std::size_t>(p_.n_adaptive);
+  return i + n_adapt >= n ? p_.beta : 0.0;
+}
+
+lif::state lif::make_state(std::size_t n) const {
+  if (p_.adaptive && p_.n_adaptive > static_cast<std::int64_t>(n))
+    throw parameter_error("neuron.n_adaptive", std::to_string(p_.n_adaptive),
+                          "-1 or at most network.n_rec (" + std::to_string(n) + ")");
+  const auto m = static_cast<Eigen::Index>(n);
+  state s;
+  s.v = Eigen::ArrayXd::Zero(m);
+  s.i_syn = Eigen::ArrayXd::Zero(has_syn() ? m : 0);
+  s.a = Eigen::ArrayXd::Zero(p_.adaptive ? m : 0);
+  s.z = Eigen::ArrayXd::Zero(m);
+  s.psi = Eigen::ArrayXd::Zero(m);
+  s.ref = Eigen::ArrayXi::Zero(m);
+  s.spiking.reserve(n);
+  return s;
+}
+
+void lif::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const {
+  const Eigen::Index n = s.v.size();
+  const double v_th = p_.v_th, h = p_.gamma / v_th;
+  s.spiking.clear();
+  for (Eigen::Index i = 0; i < n; ++i) {
+    double v = s.v[i];
+    const bool spiked = s.z[i] != 0.0;
+    double drive;
+    if (has_syn()) {
+      drive = p21_ * s.i_syn[i];
+      s.i_syn[i] = alpha_syn_ * s.i_syn[i] + input[i];
+    } else {
+      drive = c_in_ * input[i];
+    }
+    bool refractory;
+    if (p_.reset == reset_mode::subtract) {
+      if (s.ref[i] > 0) --s.ref[i];
+      refractory = s.ref[i] > 0;
+      v = alpha_ * v + drive - v_th * (spiked ? 1.0 : 0.0);
+    } else {
+      if (spiked) v = p_.v_reset;
+      refractory = s.ref[i] > 0;
+      if (refractory)
+        --s.ref[i];  // held at v_reset, input discarded
+      else
+        v = alpha_ * v + drive;
+    }
+    double theta = v_th;
+    if (p_.adaptive) {
+      s.a[i] = rho_ * s.a[i] + (spiked ? 1.0 : 0.0);
+      theta += beta_of(static_cast<std::size_t>(i), static_cast<std::size_t>(n)) * s.a[i];
+    }
+    const bool fire = !refractory && v >= theta;
+    s.psi[i] = refractory ? 0.0 : h * std::max(0.0, 1.0 - std::abs(v - theta) / v_th);
+    s.z[i] = fire ? 1.0 : 0.0;
+    s.v[i] = v;
+    if (fire) {
+      s.ref[i] = n_ref_;
+      s.spiking.push_back(static_cast<std::uint32_t>(i));
+    }
+  }
+}
+
+std::size_t lif::tangent_dim(std::size_t n) const noexcept {
+  return n * (1 + (has_syn() ? 1 : 0) + (p_.adaptive ? 1 : 0));
+}
+
+void lif::jacobian_apply(const state& s, const projection* w, Eigen::Ref<Eigen::MatrixXd> q) const {
+  const Eigen::Index n = s.v.size(), k = q.cols();
+  const Eigen::Index off_i = n, off_a = has_syn() ? 2 * n : n;
+  const auto dv = q.topRows(n);
+  // Surrogate spike perturbation dz = psi (dv - beta da).
+  Eigen::MatrixXd dz = s.psi.matrix().asDiagonal() * dv;
+  Eigen::ArrayXd beta(n);
+  if (p_.adaptive) {
+    for (Eigen::Index i = 0; i < n; ++i)
+      beta[i] = beta_of(static_cast<std::size_t>(i), static_cast<std::size_t>(n));
+    dz -= (s.psi * beta).matrix().asDiagonal() * q.middleRows(off_a, n);
+  }
+  Eigen::MatrixXd wdz = Eigen::MatrixXd::Zero(n, k);
+  if (w) w->apply(dz, wdz);
+
+  // The next step's refractory hold (reset = value) is known from the current counter.
+  Eigen::MatrixXd dv_next(n, k);
+  if (p_.reset == reset_mode::subtract) {
+    dv_next = alpha_ * dv - p_.v_th * dz;
+  } else {
+    // v_next = alpha (v + z (v_reset - v)) + drive, or v_reset while held.
+    const Eigen::ArrayXd keep = 1.0 - s.z + s.psi * (p_.v_reset - s.v);
+    dv_next = alpha_ * (keep.matrix().asDiagonal() * dv);
+    if (p_.adaptive)
+      dv_next -= alpha_ * ((s.psi * beta * (p_.v_reset - s.v)).matrix().asDiagonal() *
+                           q.middleRows(off_a, n));
+  }
+  if (has_syn()) {
+    dv_next += p21_ * q.middleRows(off_i, n);
+    q.middleRows(off_i, n) = alpha_syn_ * q.middleRows(off_i, n) + wdz;
+  } else {
+    dv_next += c_in_ * wdz;
+  }
+  if (p_.reset == reset_mode::value)
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (s.ref[i] > 0) dv_next.row(i).setZero();
+  if (p_.adaptive) q.middleRows(off_a, n) = rho_ * q.middleRows(off_a, n) + dz;
+  q.topRows(n) = dv_next;
+}
+
+std::vector<std::string> lif::variables() const {
+  std::vector<std::string> v{"v"};
+  if (has_syn()) v.emplace_back("i_syn");
+  if (p_.adaptive) v.emplace_back("a");
+  return v;
+}
+
+Eigen::VectorXd lif::variable(const state& s, std::string_view var) const {
+  if (var == "v") return s.v.matrix();
+  if (var == "i_syn" && has_syn()) return s.i_syn.matrix();
+  if (var == "a" && p_.adaptive) return s.a.matrix();
+  if (var == "psi") return s.psi.matrix();
+  throw error(std::string(this->name()) + " has no state variable '" + std::string(var) + "'");
+}
+
+void lif::set_variable(state& s, std::string_view var,
+                       const Eigen::Ref<const Eigen::VectorXd>& value) const {
+  if (var == "v")
+    s.v = value.array();
+  else if (var == "i_syn" && has_syn())
+    s.i_syn = value.array();
+  else if (var == "a" && p_.adaptive)
+    s.a = value.array();
+  else
+    throw error(std::string(this->name()) + " has no settable variable '" + std::string(var) + "'");
+}
+
+}  // namespace chaoschip::models

@@ -1,0 +1,57 @@
+#include "chaoschip/models/rate.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "chaoschip/core/errors.hpp"
+
+namespace chaoschip::models {
+
+namespace {
+[[noreturn]] void no_variable(std::string_view model, std::string_view var) {
+  throw error(std::string(model) + " has no state variable '" + std::string(var) + "'");
+}
+}  // namespace
+
+rate::rate(const parameters& p, double) : p_(p) {
+  if (!(p.alpha > 0.0 && p.alpha <= 1.0))
+    throw parameter_error("neuron.alpha", std::to_string(p.alpha), "a number in (0, 1]");
+}
+
+rate::state rate::make_state(std::size_t n) const {
+  const auto m = static_cast<Eigen::Index>(n);
+  state s{Eigen::ArrayXd::Zero(m), Eigen::VectorXd::Zero(m)};
+  s.r = apply_activation(p_.phi, s.h).matrix();
+  return s;
+}
+
+void rate::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const {
+  s.h = (1.0 - p_.alpha) * s.h + p_.alpha * input.array();
+  s.r = apply_activation(p_.phi, s.h).matrix();
+}
+
+void rate::jacobian_apply(const state& s, const projection* w,
+                          Eigen::Ref<Eigen::MatrixXd> q) const {
+  const Eigen::ArrayXd d = activation_derivative(p_.phi, s.h);
+  Eigen::MatrixXd scaled = d.matrix().asDiagonal() * q;
+  q *= (1.0 - p_.alpha);
+  if (w) {
+    Eigen::MatrixXd wq(q.rows(), q.cols());
+    w->apply(scaled, wq);
+    q += p_.alpha * wq;
+  }
+}
+
+Eigen::VectorXd rate::variable(const state& s, std::string_view var) const {
+  if (var == "h") return s.h.matrix();
+  no_variable("rate", var);
+}
+
+void rate::set_variable(state& s, std::string_view var,
+                        const Eigen::Ref<const Eigen::VectorXd>& value) const {
+  if (var != "h") no_variable("rate", var);
+  s.h = value.array();
+  s.r = apply_activation(p_.phi, s.h).matrix();
+}
+
+}  // namespace chaoschip::models
