@@ -7,9 +7,13 @@ namespace chaoschip {
 namespace {
 std::string parameter_message(const std::string& key, const std::string& value,
                               const std::string& expected, const std::string& location) {
-  std::string m = "'" + key + "'";
-  if (!location.empty()) m += " (" + location + ")";
-  m += ": got " + value + ", expected " + expected;
+  // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on chained operator+.
+  std::string m;
+  for (const std::string* part : {&key, &location, &value, &expected})
+    m.reserve(m.size() + part->size());
+  m.append("'").append(key).append("'");
+  if (!location.empty()) m.append(" (").append(location).append(")");
+  m.append(": got ").append(value).append(", expected ").append(expected);
   return m;
 }
 }  // namespace
@@ -22,10 +26,15 @@ parameter_error::parameter_error(std::string key, std::string value, std::string
       expected_(std::move(expected)) {}
 
 file_error::file_error(std::string file, std::string detail)
-    : input_error("'" + file + "': " + detail), file_(std::move(file)) {}
+    : input_error(std::string("'").append(file).append("': ").append(detail)),
+      file_(std::move(file)) {}
 
 numerical_error::numerical_error(std::string where, std::int64_t step, std::string detail)
-    : error(where + " at step " + std::to_string(step) + ": " + detail),
+    : error(std::string(where)
+                .append(" at step ")
+                .append(std::to_string(step))
+                .append(": ")
+                .append(detail)),
       where_(std::move(where)),
       step_(step) {}
 

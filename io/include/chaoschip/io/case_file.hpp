@@ -21,8 +21,8 @@ weight_set read_case_weights(const std::string& path, std::int64_t n_in, std::in
 using spike_matrix = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 struct case_sequence {
-  spike_matrix input_spikes;           // [T, n_in], 0/1
-  row_matrix target;                   // [T, n_out]
+  spike_matrix input_spikes;                  // [T, n_in], 0/1
+  row_matrix target;                          // [T, n_out]
   std::vector<std::uint8_t> learning_window;  // [T]; all ones when the dataset is absent
 };
 

@@ -20,9 +20,9 @@ struct network_config {
   double dt = 1.0;  // ms
   std::string file;
   // Additions to the contract:
-  std::int64_t delay_rec = 1;     // recurrent delay in steps (>= 1)
+  std::int64_t delay_rec = 1;          // recurrent delay in steps (>= 1)
   std::string connectivity = "dense";  // dense | sparse (CSR projections)
-  double input_gain = 1.0;        // W_in ~ input_gain N(0,1)/sqrt(n_in)
+  double input_gain = 1.0;             // W_in ~ input_gain N(0,1)/sqrt(n_in)
 
   bool operator==(const network_config&) const = default;
 };
@@ -39,12 +39,12 @@ struct neuron_config {
   double alpha = 1.0;
   std::string phi = "tanh";  // tanh | relu | linear
   // Additions to the contract:
-  double tau_syn = 0.0;             // ms; 0 = delta synapses (input goes straight to v)
-  std::string reset = "subtract";   // subtract | value
-  double v_reset = 0.0;             // reset = "value"
+  double tau_syn = 0.0;               // ms; 0 = delta synapses (input goes straight to v)
+  std::string reset = "subtract";     // subtract | value
+  double v_reset = 0.0;               // reset = "value"
   std::string ode_method = "dopri5";  // dopri5 (adaptive) | rk4 (fixed substeps)
-  double ode_tol = 1e-8;            // dopri5 absolute and relative tolerance
-  std::int64_t ode_substeps = 10;   // rk4 substeps per dt
+  double ode_tol = 1e-8;              // dopri5 absolute and relative tolerance
+  std::int64_t ode_substeps = 10;     // rk4 substeps per dt
 
   bool operator==(const neuron_config&) const = default;
 };
@@ -66,8 +66,8 @@ struct task_config {
   std::string name = "sine";
   std::string file;
   // Additions to the contract:
-  std::int64_t steps = 1000;   // sequence length (generated tasks)
-  double input_rate = 50.0;    // Hz, Poisson-like input spikes (sine)
+  std::int64_t steps = 1000;  // sequence length (generated tasks)
+  double input_rate = 50.0;   // Hz, Poisson-like input spikes (sine)
 
   bool operator==(const task_config&) const = default;
 };

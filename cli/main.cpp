@@ -1,0 +1,169 @@
+// chaoschip: the command line. Subcommands only; the science lives in the libraries.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "chaoschip/core/errors.hpp"
+#include "chaoschip/io/config.hpp"
+#include "chaoschip/io/experiment.hpp"
+#include "chaoschip/io/run_file.hpp"
+#include "chaoschip/neuromorphic/profile.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace chaoschip;
+
+std::string version_string() {
+  return fmt::format("chaoschip {} (git {})", CHAOSCHIP_VERSION, CHAOSCHIP_GIT_REVISION);
+}
+
+// Fails early (before a long run) when the output cannot be written there.
+void check_output_path(const std::string& path) {
+  const fs::path p(path);
+  if (fs::is_directory(p)) throw file_error(path, "is a directory, expected an output file name");
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir))
+    throw file_error(path, "its directory '" + dir.string() + "' does not exist");
+}
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  if (s < 60) return fmt::format("{:.0f}s", s);
+  if (s < 3600) return fmt::format("{:.0f}m{:02.0f}s", std::floor(s / 60), std::fmod(s, 60));
+  return fmt::format("{:.0f}h{:02.0f}m", std::floor(s / 3600), std::fmod(s / 60, 60));
+}
+
+// A one-line progress display on a terminal, redrawn at most ten times a second.
+class progress_line {
+ public:
+  explicit progress_line(bool enabled) : enabled_(enabled) {}
+  void operator()(const io::progress_info& p) {
+    if (!enabled_) return;
+    const auto now = clock::now();
+    const bool done = p.steps_done == p.steps_total;
+    if (!done && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double frac = p.steps_total > 0
+                            ? static_cast<double>(p.steps_done) / static_cast<double>(p.steps_total)
+                            : 1.0;
+    const double eta = frac > 0 ? elapsed * (1 - frac) / frac : NAN;
+    std::string loss = std::isnan(p.loss) ? "-" : fmt::format("{:.5g}", p.loss);
+    std::fprintf(stdout, "\r\033[Kiteration %lld/%lld  step %lld/%lld  loss %s  ETA %s",
+                 static_cast<long long>(p.iteration), static_cast<long long>(p.iterations),
+                 static_cast<long long>(p.steps_done), static_cast<long long>(p.steps_total),
+                 loss.c_str(), format_duration(eta).c_str());
+    if (done) std::fputc('\n', stdout);
+    std::fflush(stdout);
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  bool enabled_;
+  clock::time_point start_ = clock::now(), last_{};
+};
+
+struct run_args {
+  std::string config;
+  std::string output = "chaoschip-run.h5";
+  std::vector<std::string> sets;
+  int threads = 0;
+  bool quiet = false;
+};
+
+int cmd_run(const run_args& a) {
+  const io::run_config cfg = a.config.empty() ? io::parse_config(io::default_experiment_toml(),
+                                                                 "<embedded default>", a.sets)
+                                              : io::load_config(a.config, a.sets);
+  io::check_supported(cfg);
+  check_output_path(a.output);
+  progress_line progress(!a.quiet && isatty(fileno(stdout)));
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto data = io::run_experiment(cfg, [&](const io::progress_info& p) { progress(p); });
+  io::write_run_file(a.output, data);
+  if (!a.quiet) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::string loss;
+    if (!data.train_loss.empty()) loss = fmt::format(", loss {:.6g}", data.train_loss.back());
+    std::cout << fmt::format("wrote {} ({} network, {} recurrent neurons, {} steps{}, {:.2f} s)\n",
+                             a.output, cfg.network.model, cfg.network.n_rec,
+                             data.root_attributes.at("steps"), loss, s);
+  }
+  return 0;
+}
+
+int cmd_info(const std::string& path) {
+  std::cout << io::summarize_run_file(path);
+  return 0;
+}
+
+int cmd_chips() {
+  std::cout << fmt::format("{:<10} {:>7} {:>7} {:>7}  {:<12} {:<24} {}\n", "profile", "weight",
+                           "state", "trace", "rounding", "overflow", "description");
+  for (const auto& p : neuromorphic::builtin_profiles()) {
+    auto bits = [](int b) { return b == 0 ? std::string("float") : std::to_string(b); };
+    std::cout << fmt::format("{:<10} {:>7} {:>7} {:>7}  {:<12} {:<24} {}{}\n", p.name,
+                             bits(p.weight_bits), bits(p.state_bits), bits(p.trace_bits),
+                             p.rounding, p.overflow, p.description,
+                             p.available ? "" : " [not yet available]");
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "chaoschip: recurrent networks on neuromorphic hardware - simulation, "
+      "learning (e-prop, BPTT), Lyapunov spectra and chip what-if studies"};
+  app.set_version_flag("--version", version_string());
+  app.require_subcommand(1);
+
+  run_args ra;
+  auto* run = app.add_subcommand("run", "Simulate (and train) the network a config describes");
+  run->add_option("CONFIG", ra.config, "TOML config (default: the embedded default experiment)");
+  run->add_option("-o,--output", ra.output, "output run file")->capture_default_str();
+  run->add_option("--set", ra.sets, "override a config key: --set network.gain=1.5")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  run->add_option("--threads", ra.threads, "worker threads (0: all cores)")
+      ->check(CLI::Range(0, 4096));
+  run->add_flag("-q,--quiet", ra.quiet, "no progress line or summary");
+
+  std::string info_path;
+  auto* info = app.add_subcommand("info", "Summarise a run file");
+  info->add_option("RUN", info_path, "run file (.h5)")->required();
+
+  auto* chips = app.add_subcommand("chips", "List the chip profiles");
+
+  try {
+    app.parse(argc, argv);
+    if (*run) return cmd_run(ra);
+    if (*info) return cmd_info(info_path);
+    if (*chips) return cmd_chips();
+    return 1;
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::cerr << "chaoschip: error: " << e.what() << " (see chaoschip --help)\n";
+    return 2;
+  } catch (const input_error& e) {
+    std::cerr << "chaoschip: error: " << e.what() << "\n";
+    return 2;
+  } catch (const numerical_error& e) {
+    std::cerr << "chaoschip: numerical failure: " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "chaoschip: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

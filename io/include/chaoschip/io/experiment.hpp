@@ -1,0 +1,49 @@
+#pragma once
+// One run, from a validated config to the data of a run file: initial weights, the
+// network (input -> recurrent -> readout), the task, the simulation loop, recording.
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "chaoschip/core/network.hpp"
+#include "chaoschip/io/config.hpp"
+#include "chaoschip/io/run_file.hpp"
+#include "chaoschip/models/task.hpp"
+
+namespace chaoschip::io {
+
+struct progress_info {
+  std::int64_t iteration = 0;  // current (1-based)
+  std::int64_t iterations = 0;
+  std::int64_t steps_done = 0;
+  std::int64_t steps_total = 0;
+  double loss = 0.0;  // of the last finished iteration (NaN before the first)
+};
+using progress_fn = std::function<void(const progress_info&)>;
+
+// The network of a run. Populations "input" (spike source), "recurrent" (the model),
+// "readout" (leaky readout); weights [post, pre].
+struct built_network {
+  network net;
+  population_id input = 0, recurrent = 0, readout = 0;
+  std::size_t in_rec = 0, rec_rec = 0, rec_out = 0;  // connection indices
+};
+
+// Checks what parsing cannot (chip profile, what this build implements), throwing
+// parameter_error naming the key.
+void check_supported(const run_config& config);
+// Initial weights per network.init (named random streams "weights.in", "weights.rec",
+// "weights.out", "weights.feedback" of the master seed, or the case file).
+weight_set make_initial_weights(const run_config& config);
+// The task per [task] (sine, none, file).
+std::unique_ptr<models::task> make_task(const run_config& config);
+built_network build_network(const run_config& config, const weight_set& weights);
+
+// Runs the experiment: train.iterations sequences of the task, the network reset before
+// each (as NEST's e-prop models reset on update). Throws numerical_error on divergence.
+run_data run_experiment(const run_config& config, const progress_fn& progress = {});
+
+// The embedded default experiment of `chaoschip run` (TOML text).
+std::string_view default_experiment_toml();
+
+}  // namespace chaoschip::io

@@ -1,0 +1,280 @@
+#include "chaoschip/io/experiment.hpp"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "chaoschip/core/errors.hpp"
+#include "chaoschip/core/random.hpp"
+#include "chaoschip/core/recording.hpp"
+#include "chaoschip/core/simulator.hpp"
+#include "chaoschip/io/case_file.hpp"
+#include "chaoschip/models/init.hpp"
+#include "chaoschip/models/lif.hpp"
+#include "chaoschip/models/model_population.hpp"
+#include "chaoschip/models/rate.hpp"
+#include "chaoschip/models/rate_ode.hpp"
+#include "chaoschip/models/readout.hpp"
+#include "chaoschip/models/sources.hpp"
+#include "chaoschip/neuromorphic/profile.hpp"
+
+namespace chaoschip::io {
+
+namespace {
+
+std::string quoted(const std::string& s) {
+  return "\"" + s + "\"";
+}
+
+std::unique_ptr<projection> make_projection(const run_config& c, const Eigen::MatrixXd& w) {
+  if (c.network.connectivity == "sparse")
+    return std::make_unique<csr_projection>(csr_projection::from_dense(w));
+  return std::make_unique<dense_projection>(w);
+}
+
+std::unique_ptr<population> make_recurrent(const run_config& c) {
+  const auto n = static_cast<std::size_t>(c.network.n_rec);
+  const auto& nc = c.neuron;
+  const double dt = c.network.dt;
+  const std::string& m = c.network.model;
+  if (m == "rate")
+    return std::make_unique<models::model_population<models::rate>>(
+        models::rate({.alpha = nc.alpha, .phi = models::parse_activation(nc.phi)}, dt), n);
+  if (m == "rate_ode")
+    return std::make_unique<models::model_population<models::rate_ode>>(
+        models::rate_ode({.tau = nc.tau_m,
+                          .phi = models::parse_activation(nc.phi),
+                          .method = nc.ode_method == "rk4" ? models::ode_method::rk4
+                                                           : models::ode_method::dopri5,
+                          .tol = nc.ode_tol,
+                          .substeps = static_cast<int>(nc.ode_substeps)},
+                         dt),
+        n);
+  models::lif_parameters p{
+      .tau_m = nc.tau_m,
+      .tau_syn = nc.tau_syn,
+      .v_th = nc.v_th,
+      .v_reset = nc.v_reset,
+      .t_ref = nc.t_ref,
+      .gamma = nc.gamma,
+      .reset = nc.reset == "value" ? models::reset_mode::value : models::reset_mode::subtract,
+      .regular_spike_arrival = nc.regular_spike_arrival,
+      .adaptive = m == "alif",
+      .tau_a = nc.tau_a,
+      .beta = nc.beta,
+      .n_adaptive = nc.n_adaptive,
+  };
+  return std::make_unique<models::model_population<models::lif>>(models::lif(p, dt), n);
+}
+
+models::spike_pattern_source::pattern pattern_of(const models::sequence& s) {
+  return s.input_spikes;
+}
+
+void check_finite_state(const network& net, population_id id, std::int64_t step) {
+  for (const auto& var : net.at(id).variables())
+    if (!net.at(id).variable(var).allFinite())
+      throw numerical_error("population '" + net.name(id) + "', variable '" + var + "'", step,
+                            "non-finite value (the dynamics diverged)");
+}
+
+}  // namespace
+
+void check_supported(const run_config& c) {
+  neuromorphic::find_profile(c.chip.profile);
+  if (c.train.rule != "none")
+    throw parameter_error("train.rule", quoted(c.train.rule),
+                          "\"none\" in this version (e-prop and BPTT training are not "
+                          "implemented yet)");
+  const auto& t = c.task.name;
+  if (t != "sine" && t != "none" && t != "file")
+    throw parameter_error("task.name", quoted(t),
+                          "one of \"sine\", \"none\", \"file\" in this version (the other "
+                          "tasks are not implemented yet)");
+  if (c.floss.enabled)
+    throw parameter_error("floss.enabled", "true",
+                          "false in this version (flossing is not implemented yet)");
+}
+
+weight_set make_initial_weights(const run_config& c) {
+  const auto& nc = c.network;
+  if (nc.init == "file") return read_case_weights(nc.file, nc.n_in, nc.n_rec, nc.n_out);
+  const auto seed = static_cast<std::uint64_t>(c.seed);
+  random_stream r_in(seed, "weights.in"), r_rec(seed, "weights.rec"), r_out(seed, "weights.out"),
+      r_fb(seed, "weights.feedback");
+  weight_set w;
+  w.w_in = models::gaussian_weights(nc.n_rec, nc.n_in, nc.input_gain, r_in);
+  w.w_rec = nc.init == "orthogonal" ? models::orthogonal_weights(nc.n_rec, nc.gain, r_rec)
+                                    : models::gaussian_weights(nc.n_rec, nc.n_rec, nc.gain, r_rec);
+  if (!nc.autapses) w.w_rec.diagonal().setZero();
+  w.w_out = models::gaussian_weights(nc.n_out, nc.n_rec, 1.0, r_out);
+  // B ~ N(0,1)/sqrt(n_rec), as NEST's e-prop examples draw it.
+  w.feedback = models::gaussian_weights(
+      nc.n_rec, nc.n_out, std::sqrt(static_cast<double>(nc.n_out) / static_cast<double>(nc.n_rec)),
+      r_fb);
+  return w;
+}
+
+std::unique_ptr<models::task> make_task(const run_config& c) {
+  const auto n_in = static_cast<std::size_t>(c.network.n_in);
+  const auto n_out = static_cast<std::size_t>(c.network.n_out);
+  const auto steps = static_cast<std::size_t>(c.task.steps);
+  if (c.task.name == "sine")
+    return models::make_sine_task(n_in, n_out, steps, c.task.input_rate, c.network.dt,
+                                  static_cast<std::uint64_t>(c.seed));
+  if (c.task.name == "none") return models::make_silent_task(n_in, n_out, steps);
+  if (c.task.name == "file") {
+    auto cases = read_case_task(c.task.file, c.network.n_in, c.network.n_out);
+    std::vector<models::sequence> seqs;
+    for (auto& cs : cases) {
+      models::sequence s;
+      s.input_spikes.resize(static_cast<std::size_t>(cs.input_spikes.rows()));
+      for (Eigen::Index t = 0; t < cs.input_spikes.rows(); ++t)
+        for (Eigen::Index i = 0; i < cs.input_spikes.cols(); ++i)
+          if (cs.input_spikes(t, i) != 0)
+            s.input_spikes[static_cast<std::size_t>(t)].push_back(static_cast<std::uint32_t>(i));
+      s.target = cs.target;
+      s.learning_window = std::move(cs.learning_window);
+      seqs.push_back(std::move(s));
+    }
+    return std::make_unique<models::sequence_task>("file", n_in, n_out, std::move(seqs));
+  }
+  throw parameter_error("task.name", quoted(c.task.name), "a task available in this version");
+}
+
+built_network build_network(const run_config& c, const weight_set& w) {
+  built_network b;
+  auto& net = b.net;
+  b.input = net.add("input", std::make_unique<models::spike_pattern_source>(
+                                 static_cast<std::size_t>(c.network.n_in),
+                                 models::spike_pattern_source::pattern{}));
+  b.recurrent = net.add("recurrent", make_recurrent(c));
+  b.readout = net.add("readout", std::make_unique<models::model_population<models::readout>>(
+                                     models::readout({.tau = c.readout.tau}, c.network.dt),
+                                     static_cast<std::size_t>(c.network.n_out)));
+  // Interval-local alignment of NEST's e-prop models: input x[t] and recurrent z[t-d]
+  // reach the recurrent layer at t; the readout integrates z[t] in the same step.
+  b.in_rec = net.connect(b.input, b.recurrent, make_projection(c, w.w_in), 0);
+  b.rec_rec = net.connect(b.recurrent, b.recurrent, make_projection(c, w.w_rec),
+                          static_cast<std::uint32_t>(c.network.delay_rec));
+  b.rec_out = net.connect(b.recurrent, b.readout, make_projection(c, w.w_out), 0);
+  return b;
+}
+
+run_data run_experiment(const run_config& c, const progress_fn& progress) {
+  check_supported(c);
+  run_data out;
+  out.config_toml = to_toml(c);
+  out.initial = make_initial_weights(c);
+  auto task = make_task(c);
+  auto b = build_network(c, *out.initial);
+  auto& net = b.net;
+  auto& input = dynamic_cast<models::spike_pattern_source&>(net.at(b.input));
+
+  const auto T = static_cast<std::int64_t>(task->steps());
+  const std::int64_t iterations = std::max<std::int64_t>(c.train.iterations, 1);
+  std::vector<population_id> spiking;
+  if (c.record.spikes) {
+    spiking.push_back(b.input);
+    if (net.at(b.recurrent).output() == output_kind::spikes) spiking.push_back(b.recurrent);
+  }
+  spike_recorder spikes(spiking);
+  std::vector<population_id> stated;
+  if (c.record.states) stated = {b.recurrent, b.readout};
+  state_recorder states(net, stated);
+
+  // The readout's output per step, for the loss.
+  struct readout_tap final : recorder {
+    population_id id;
+    std::vector<double> y;
+    explicit readout_tap(population_id i) : id(i) {}
+    void record(std::int64_t, const network& n) override {
+      const auto& g = n.at(id).graded();
+      y.insert(y.end(), g.data(), g.data() + g.size());
+    }
+  } tap(b.readout);
+  std::vector<recorder*> recs{&spikes, &states, &tap};
+
+  const bool has_target = c.task.name != "none";
+  double last_loss = std::numeric_limits<double>::quiet_NaN();
+  for (std::int64_t it = 0; it < iterations; ++it) {
+    const auto& seq = task->get(it);
+    net.reset();
+    input.set_pattern(pattern_of(seq), it * T);
+    tap.y.clear();
+    run_options opts;
+    opts.first_step = it * T;
+    if (progress) {
+      opts.progress = [&](std::int64_t done, std::int64_t) {
+        progress({it + 1, iterations, it * T + done, iterations * T, last_loss});
+      };
+    }
+    simulator(net).run({c.network.dt, T}, recs, opts);
+    check_finite_state(net, b.recurrent, (it + 1) * T - 1);
+    if (has_target) {
+      // MSE as NEST's e-prop tests define it: 0.5 sum_t sum_k (y - y*)^2 in the window.
+      double loss = 0.0;
+      const auto n_out = static_cast<std::size_t>(c.network.n_out);
+      for (std::int64_t t = 0; t < T; ++t) {
+        if (!seq.learning_window[static_cast<std::size_t>(t)]) continue;
+        for (std::size_t k = 0; k < n_out; ++k) {
+          const double e = tap.y[static_cast<std::size_t>(t) * n_out + k] -
+                           seq.target(t, static_cast<Eigen::Index>(k));
+          loss += 0.5 * e * e;
+        }
+      }
+      out.train_loss.push_back(loss);
+      last_loss = loss;
+    }
+  }
+  if (progress) progress({iterations, iterations, iterations * T, iterations * T, last_loss});
+
+  // Without training the final weights are the initial ones; stored for scripts that
+  // always read /network/final.
+  out.final = *out.initial;
+  out.final->feedback.resize(0, 0);
+
+  for (const auto& [id, train] : spikes.all()) {
+    spike_data s{net.name(id), {}, train.node_ids};
+    s.timestamps.reserve(train.steps.size());
+    for (auto step : train.steps) s.timestamps.push_back(static_cast<double>(step) * c.network.dt);
+    out.spikes.push_back(std::move(s));
+  }
+  for (const auto& [key, series] : states.all())
+    out.states.push_back(
+        {net.name(key.first), key.second, series.steps(), series.n, series.values});
+  out.root_attributes["steps"] = std::to_string(iterations * T);
+  out.root_attributes["dt"] = fmt::format("{}", c.network.dt);
+  out.root_attributes["model"] = c.network.model;
+  return out;
+}
+
+std::string_view default_experiment_toml() {
+  // At this stage: the untrained e-prop sine-wave network of NEST's example, simulated
+  // for a few sequences with states recorded. Later versions make it a small gain study.
+  return R"(# chaoschip's embedded default experiment (chaoschip run without CONFIG)
+seed = 1
+
+[network]
+model = "lif"
+n_in = 100
+n_rec = 100
+n_out = 1
+gain = 1.0
+
+[task]
+name = "sine"
+
+[train]
+rule = "none"
+iterations = 10
+
+[record]
+states = true
+spikes = true
+)";
+}
+
+}  // namespace chaoschip::io

@@ -1,0 +1,281 @@
+#include "h5.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+namespace chaoschip::io::h5 {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Datasets above this size are chunked and compressed; chunks aim at kChunkBytes.
+constexpr std::size_t kCompressAbove = 64 * 1024;
+constexpr std::size_t kChunkBytes = 256 * 1024;
+
+std::size_t element_count(const shape_t& shape) {
+  std::size_t n = 1;
+  for (hsize_t d : shape) n *= d;
+  return n;
+}
+
+// Splits "a/b/c" into its non-empty components.
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t begin = 0;
+  while (begin <= path.size()) {
+    std::size_t end = std::min(path.find('/', begin), path.size());
+    if (end > begin) parts.push_back(path.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return parts;
+}
+
+std::string class_name(H5T_class_t c) {
+  switch (c) {
+    case H5T_INTEGER:
+      return "integer";
+    case H5T_FLOAT:
+      return "floating-point";
+    case H5T_STRING:
+      return "string";
+    default:
+      return "other";
+  }
+}
+
+}  // namespace
+
+std::unique_lock<std::recursive_mutex> lock() {
+  static std::recursive_mutex mutex;
+  std::unique_lock<std::recursive_mutex> held(mutex);
+  // Our own file_error messages replace HDF5's error-stack dumps on stderr.
+  H5::Exception::dontPrint();
+  return held;
+}
+
+std::string format_shape(const shape_t& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::string format_index(const shape_t& shape, std::size_t flat) {
+  // Unravel so the user can look the element up in h5py.
+  shape_t index(shape.size());
+  for (std::size_t i = index.size(); i-- > 0;) {
+    index[i] = flat % shape[i];
+    flat /= shape[i];
+  }
+  return format_shape(index);
+}
+
+H5::H5File open_read(const std::string& path) {
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (!fs::exists(status)) throw file_error(path, "file not found");
+  if (fs::is_directory(status)) throw file_error(path, "is a directory, expected an HDF5 file");
+  if (!std::ifstream(path)) throw file_error(path, "cannot be opened for reading");
+  try {
+    return H5::H5File(path, H5F_ACC_RDONLY);
+  } catch (const H5::Exception&) {
+    throw file_error(path, "not a readable HDF5 file");
+  }
+}
+
+atomic_file::atomic_file(std::string target) : target_(std::move(target)) {
+  const fs::path target_path(target_);
+  const std::string name = target_path.filename().string();
+  if (name.empty() || name == "." || name == "..") throw file_error(target_, "not a file name");
+  const fs::path dir = target_path.has_parent_path() ? target_path.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw file_error(target_, "cannot write: directory '" + dir.string() + "' does not exist");
+  if (fs::is_directory(target_path, ec))
+    throw file_error(target_, "is a directory, cannot write a file there");
+
+  // pid + counter keep concurrent writers (processes, sweep threads) apart.
+  static std::atomic<unsigned> counter{0};
+  temporary_ = (dir / fmt::format(".{}.tmp.{}.{}", name, ::getpid(), counter++)).string();
+  try {
+    file_.emplace(temporary_, H5F_ACC_EXCL);
+  } catch (const H5::Exception&) {
+    fs::remove(temporary_, ec);
+    throw file_error(target_,
+                     "cannot create a file in directory '" + dir.string() + "' (not writable?)");
+  }
+}
+
+atomic_file::~atomic_file() {
+  if (committed_) return;
+  try {
+    if (file_) file_->close();
+  } catch (...) {
+    // Nothing useful to do while unwinding; the file is removed below either way.
+  }
+  file_.reset();
+  std::error_code ec;
+  fs::remove(temporary_, ec);
+}
+
+void atomic_file::commit() {
+  guard(target_, writing, [&] { file_->close(); });
+  file_.reset();
+  std::error_code ec;
+  fs::rename(temporary_, target_, ec);
+  if (ec) throw file_error(target_, "cannot rename the temporary file into place: " + ec.message());
+  committed_ = true;
+}
+
+namespace {
+// Recursive rather than re-assigning one H5::Group, whose copy assignment juggles HDF5
+// reference counts in ways that differ between library versions.
+H5::Group require_parts(const H5::Group& parent, const std::vector<std::string>& parts,
+                        std::size_t i) {
+  if (i == parts.size()) return parent.openGroup(".");
+  const H5::Group child =
+      parent.nameExists(parts[i]) ? parent.openGroup(parts[i]) : parent.createGroup(parts[i]);
+  return i + 1 == parts.size() ? child : require_parts(child, parts, i + 1);
+}
+}  // namespace
+
+H5::Group require_group(const H5::Group& parent, const std::string& path) {
+  return require_parts(parent, split_path(path), 0);
+}
+
+bool exists(const H5::Group& location, const std::string& path) {
+  std::string prefix;
+  for (const auto& part : split_path(path)) {
+    prefix += (prefix.empty() ? "" : "/") + part;
+    if (!location.nameExists(prefix)) return false;
+  }
+  return !prefix.empty();
+}
+
+void write_raw(const H5::Group& parent, const std::string& name, const void* data,
+               const H5::PredType& type, std::size_t element_size, const shape_t& shape) {
+  const int rank = static_cast<int>(shape.size());
+  H5::DataSpace space = rank == 0 ? H5::DataSpace(H5S_SCALAR) : H5::DataSpace(rank, shape.data());
+  H5::DSetCreatPropList props;
+  const std::size_t n = element_count(shape);
+  if (rank > 0 && n * element_size > kCompressAbove) {
+    // Shrink the leading dimensions first so a chunk holds whole rows (time-major reads).
+    shape_t chunk = shape;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+      const std::size_t per_index = element_count(chunk) / chunk[i] * element_size;
+      if (per_index * chunk[i] <= kChunkBytes) break;
+      chunk[i] = std::max<hsize_t>(1, kChunkBytes / per_index);
+    }
+    props.setChunk(rank, chunk.data());
+    props.setShuffle();  // byte-shuffling before gzip roughly halves float64 recordings
+    props.setDeflate(4);
+  }
+  H5::DataSet set = parent.createDataSet(name, type, space, props);
+  if (n > 0) set.write(data, type);
+}
+
+void write_attribute(const H5::H5Object& object, const std::string& name,
+                     const std::string& value) {
+  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+  type.setCset(H5T_CSET_UTF8);
+  if (object.attrExists(name)) object.removeAttr(name);
+  object.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)).write(type, value);
+}
+
+void write_attribute(const H5::H5Object& object, const std::string& name, double value) {
+  if (object.attrExists(name)) object.removeAttr(name);
+  object.createAttribute(name, H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR))
+      .write(H5::PredType::NATIVE_DOUBLE, &value);
+}
+
+std::optional<std::string> read_string_attribute(const H5::H5Object& object,
+                                                 const std::string& name) {
+  if (!object.attrExists(name)) return std::nullopt;
+  H5::Attribute attribute = object.openAttribute(name);
+  if (attribute.getSpace().getSimpleExtentNpoints() != 1) return std::nullopt;
+  switch (attribute.getTypeClass()) {
+    case H5T_STRING: {
+      std::string value;
+      attribute.read(attribute.getStrType(), value);
+      return value;
+    }
+    case H5T_FLOAT: {
+      double value = 0;
+      attribute.read(H5::PredType::NATIVE_DOUBLE, &value);
+      return fmt::format("{}", value);
+    }
+    case H5T_INTEGER: {
+      std::int64_t value = 0;
+      attribute.read(H5::PredType::NATIVE_INT64, &value);
+      return std::to_string(value);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+std::string type_name(const H5::DataType& type) {
+  const std::string bits = std::to_string(type.getSize() * 8);
+  switch (type.getClass()) {
+    case H5T_FLOAT:
+      return "float" + bits;
+    case H5T_INTEGER:
+      return (H5Tget_sign(type.getId()) == H5T_SGN_NONE ? "uint" : "int") + bits;
+    case H5T_STRING:
+      return "string";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ENUM:
+      return "enum";
+    default:
+      return "other";
+  }
+}
+
+std::pair<H5::DataSet, shape_t> open_dataset(const H5::Group& location, const std::string& file,
+                                             const std::string& name,
+                                             std::initializer_list<H5T_class_t> classes) {
+  return guard(file, reading, [&] {
+    if (!exists(location, name)) throw file_error(file, "dataset '" + name + "' is missing");
+    if (location.childObjType(name) != H5O_TYPE_DATASET)
+      throw file_error(file, "'" + name + "' is not a dataset");
+    H5::DataSet set = location.openDataSet(name);
+    const H5::DataType type = set.getDataType();
+    if (std::find(classes.begin(), classes.end(), type.getClass()) == classes.end()) {
+      std::string expected;
+      for (H5T_class_t c : classes) expected += (expected.empty() ? "" : " or ") + class_name(c);
+      throw file_error(file, fmt::format("dataset '{}' has type {}, expected {}", name,
+                                         type_name(type), expected));
+    }
+    const H5::DataSpace space = set.getSpace();
+    if (space.getSimpleExtentType() == H5S_NULL)
+      throw file_error(file, "dataset '" + name + "' holds no data");
+    shape_t shape(static_cast<std::size_t>(space.getSimpleExtentNdims()));
+    if (!shape.empty()) space.getSimpleExtentDims(shape.data());
+    return std::pair{set, shape};
+  });
+}
+
+void expect_shape(const std::string& file, const std::string& name, const shape_t& shape,
+                  const shape_t& expected, const std::string& why) {
+  if (shape == expected) return;
+  throw file_error(
+      file, fmt::format("dataset '{}' has shape {}, expected {}{}", name, format_shape(shape),
+                        format_shape(expected), why.empty() ? "" : " (" + why + ")"));
+}
+
+void expect_finite(const std::string& file, const std::string& name, const array<double>& data) {
+  const auto bad = std::find_if(data.values.begin(), data.values.end(),
+                                [](double v) { return !std::isfinite(v); });
+  if (bad == data.values.end()) return;
+  throw file_error(file, fmt::format("dataset '{}' holds a non-finite value ({}) at {}", name, *bad,
+                                     format_index(data.shape, bad - data.values.begin())));
+}
+
+}  // namespace chaoschip::io::h5
