@@ -2,10 +2,12 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include "test_support.hpp"
 
 #include "../../io/src/h5.hpp"
 #include "chaoschip/core/errors.hpp"
@@ -15,34 +17,12 @@ namespace fs = std::filesystem;
 using namespace chaoschip;
 namespace h5 = chaoschip::io::h5;
 using Catch::Matchers::Contains;
+using chaoschip::test::file_error_message;
+using chaoschip::test::scratch_dir;
 
 namespace {
 
 const std::string nest_case = std::string(CHAOSCHIP_TEST_DATA) + "/nest_eprop_regression_case.h5";
-
-struct scratch_dir {
-  fs::path path;
-  scratch_dir() {
-    std::string pattern = (fs::temp_directory_path() / "chaoschip_case_file_XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-template <class F>
-std::string file_error_message(F&& f) {
-  try {
-    f();
-  } catch (const file_error& e) {
-    return e.what();
-  }
-  FAIL("expected a file_error");
-  return {};
-}
 
 // Writes a small case file; `tweak` may add, replace or drop datasets.
 template <class Tweak>

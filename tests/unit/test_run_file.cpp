@@ -2,11 +2,13 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <stdexcept>
+#include "test_support.hpp"
 
 #include "../../io/src/h5.hpp"
 #include "chaoschip/core/errors.hpp"
@@ -16,27 +18,10 @@ namespace fs = std::filesystem;
 using namespace chaoschip;
 namespace h5 = chaoschip::io::h5;
 using Catch::Matchers::Contains;
+using chaoschip::test::file_error_message;
+using chaoschip::test::scratch_dir;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it.
-struct scratch_dir {
-  fs::path path;
-  scratch_dir() {
-    std::string pattern = (fs::temp_directory_path() / "chaoschip_run_file_XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename());
-    return names;
-  }
-};
 
 const std::string config_text =
     "seed = 3\n# grüße: UTF-8 must survive\n[network]\nmodel = \"lif\"\nn_in = 3\nn_rec = 4\n"
@@ -90,17 +75,6 @@ std::vector<double> doubles(const H5::DataSet& set) {
   std::vector<double> v(n);
   if (n) set.read(v.data(), H5::PredType::NATIVE_DOUBLE);
   return v;
-}
-
-template <class F>
-std::string file_error_message(F&& f) {
-  try {
-    f();
-  } catch (const file_error& e) {
-    return e.what();
-  }
-  FAIL("expected a file_error");
-  return {};
 }
 
 }  // namespace

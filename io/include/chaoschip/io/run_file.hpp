@@ -10,9 +10,11 @@
 
 #include <Eigen/Core>
 
+#include "chaoschip/models/task.hpp"
+
 namespace chaoschip::io {
 
-using row_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using models::row_matrix;
 
 struct weight_set {
   Eigen::MatrixXd w_in;      // [n_rec, n_in]
