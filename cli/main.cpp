@@ -50,7 +50,7 @@ class progress_line {
   void operator()(const io::progress_info& p) {
     if (!enabled_) return;
     const auto now = clock::now();
-    const bool done = p.steps_done == p.steps_total;
+    const bool done = p.finished;
     if (!done && now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
     const double elapsed = std::chrono::duration<double>(now - start_).count();

@@ -229,7 +229,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
       last_loss = loss;
     }
   }
-  if (progress) progress({iterations, iterations, iterations * T, iterations * T, last_loss});
+  if (progress) progress({iterations, iterations, iterations * T, iterations * T, last_loss, true});
 
   // Without training the final weights are the initial ones; stored for scripts that
   // always read /network/final.

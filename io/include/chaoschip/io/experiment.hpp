@@ -17,7 +17,8 @@ struct progress_info {
   std::int64_t iterations = 0;
   std::int64_t steps_done = 0;
   std::int64_t steps_total = 0;
-  double loss = 0.0;  // of the last finished iteration (NaN before the first)
+  double loss = 0.0;      // of the last finished iteration (NaN before the first)
+  bool finished = false;  // the last report of the run
 };
 using progress_fn = std::function<void(const progress_info&)>;
 
