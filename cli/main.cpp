@@ -108,15 +108,26 @@ int cmd_info(const std::string& path) {
 }
 
 int cmd_chips() {
-  std::cout << fmt::format("{:<10} {:>7} {:>7} {:>7}  {:<12} {:<24} {}\n", "profile", "weight",
-                           "state", "trace", "rounding", "overflow", "description");
+  std::cout << fmt::format("{:<10} {:<8} {:>7} {:<16} {:>7} {:>7}  {:<11} {:<9}\n", "profile",
+                           "kernel", "weights", "quantizer", "state", "traces", "rounding",
+                           "overflow");
   for (const auto& p : neuromorphic::builtin_profiles()) {
-    auto bits = [](int b) { return b == 0 ? std::string("float") : std::to_string(b); };
-    std::cout << fmt::format("{:<10} {:>7} {:>7} {:>7}  {:<12} {:<24} {}{}\n", p.name,
-                             bits(p.weight_bits), bits(p.state_bits), bits(p.trace_bits),
-                             p.rounding, p.overflow, p.description,
-                             p.available ? "" : " [not yet available]");
+    auto bits = [](int b, int frac) {
+      if (b == 0) return std::string("float");
+      return frac > 0 ? fmt::format("{}.{}", b, frac) : std::to_string(b);
+    };
+    std::cout << fmt::format(
+        "{:<10} {:<8} {:>7} {:<16} {:>7} {:>7}  {:<11} {:<9}\n", p.name,
+        neuromorphic::to_string(p.kernel), bits(p.weight_bits, 0),
+        neuromorphic::to_string(p.quantizer), bits(p.state_bits, p.state_frac_bits),
+        bits(p.trace_bits, p.trace_frac_bits), neuromorphic::to_string(p.weight_rounding),
+        neuromorphic::to_string(p.state_overflow));
   }
+  std::cout << "\n";
+  for (const auto& p : neuromorphic::builtin_profiles())
+    std::cout << fmt::format("{:<10} {}\n", p.name, p.description);
+  std::cout << "\nCustom profiles: chip.profile = \"path/to/profile.toml\" (see examples/chips/), "
+               "and any field can be overridden in [chip], e.g. --set chip.weight_bits=4.\n";
   return 0;
 }
 

@@ -46,7 +46,10 @@ std::size_t network::connect(population_id source, population_id target,
   if (!continuous && delay == 0 && target <= source)
     throw error("network::connect " + name(source) + " -> " + name(target) +
                 ": delay 0 needs a target that updates after its source");
-  connections_.push_back({source, target, delay, std::move(weights), continuous});
+  std::size_t port = 0;
+  for (const auto& c : connections_)
+    if (c.target == target && !c.continuous) ++port;
+  connections_.push_back({source, target, delay, std::move(weights), continuous, port});
   if (continuous) {
     tgt.set_coupling(connections_.back().weights.get());
   } else {
@@ -79,7 +82,10 @@ void network::step(std::int64_t t) {
       const auto& c = connections_[ci];
       auto& target = populations_[c.target].input;
       const std::int64_t arrival = t + static_cast<std::int64_t>(c.delay);
-      if (e.pop->output() == output_kind::spikes) {
+      auto& target_pop = *populations_[c.target].pop;
+      if (target_pop.event_input()) {
+        target_pop.receive(c.port, arrival, e.pop->spikes(), *c.weights);
+      } else if (e.pop->output() == output_kind::spikes) {
         const auto s = e.pop->spikes();
         if (!s.empty()) c.weights->deliver_spikes(s, target.slot(arrival));
       } else {

@@ -21,6 +21,11 @@ void population::set_variable(std::string_view name, const Eigen::Ref<const Eige
               std::string(name) + "'");
 }
 
+void population::receive(std::size_t, std::int64_t, std::span<const std::uint32_t>,
+                         const projection&) {
+  throw error("population '" + std::string(model()) + "' does not take event input");
+}
+
 void population::step_tangent(std::int64_t, const Eigen::Ref<const Eigen::VectorXd>&,
                               const projection*, Eigen::Ref<Eigen::MatrixXd>) {
   throw error("population '" + std::string(model()) + "' has no tangent dynamics");

@@ -1,4 +1,5 @@
 #include "chaoschip/io/config.hpp"
+#include "chaoschip/io/chip.hpp"
 
 #include <fmt/format.h>
 
@@ -310,9 +311,30 @@ std::vector<key_spec> make_schema() {
       .add("tau", &readout_config::tau, non_negative())
       .add("loss", &readout_config::loss, one_of({"mse", "cross_entropy"}));
 
-  // Any name or path here; the profile registry checks it.
+  // Any name or path here; resolve_chip checks it and fills the unset fields.
+  const auto unset_or = [](string_list allowed) {
+    allowed.insert(allowed.begin(), "");
+    return one_of(std::move(allowed));
+  };
+  const auto roundings = string_list{"nearest", "toward_zero", "floor", "stochastic"};
   section<chip_config>(s, "chip", &run_config::chip)
-      .add("profile", &chip_config::profile, non_empty());
+      .add("profile", &chip_config::profile, non_empty())
+      .add("kernel", &chip_config::kernel, unset_or({"float64", "fixed", "loihi", "xylo"}))
+      .add("weight_bits", &chip_config::weight_bits, int_range(-1, 32))
+      .add("quantizer", &chip_config::quantizer,
+           unset_or({"none", "per_tensor", "per_row", "shift", "lava", "rockpool_global",
+                     "rockpool_channel"}))
+      .add("state_bits", &chip_config::state_bits, int_range(-1, 48))
+      .add("state_frac_bits", &chip_config::state_frac_bits, int_range(-1, 47))
+      .add("trace_bits", &chip_config::trace_bits, int_range(-1, 32))
+      .add("trace_frac_bits", &chip_config::trace_frac_bits, int_range(-1, 32))
+      .add("decay_bits", &chip_config::decay_bits, int_range(-1, 40))
+      .add("rounding", &chip_config::rounding, unset_or(roundings))
+      .add("state_rounding", &chip_config::state_rounding, unset_or(roundings))
+      .add("update_rounding", &chip_config::update_rounding, unset_or(roundings))
+      .add("overflow", &chip_config::overflow, unset_or({"wrap", "saturate"}))
+      .add("accumulator_bits", &chip_config::accumulator_bits, int_range(-1, 48))
+      .add("max_spikes", &chip_config::max_spikes, int_range(-1, 1024));
 
   section<task_config>(s, "task", &run_config::task)
       .add("name", &task_config::name,
@@ -609,6 +631,15 @@ run_config parse_config(std::string_view toml_text, std::string_view source,
   location_map locations;
   fill(root, "", config, locations);
   validate(config, locations);
+  try {
+    resolve_chip(config.chip);
+  } catch (const parameter_error& e) {
+    // Point at the line of the offending [chip] key (or of chip.profile) when we know it.
+    auto at = locations.find(e.key());
+    if (at == locations.end()) at = locations.find("chip.profile");
+    if (at == locations.end() || !e.key().starts_with("chip.")) throw;
+    throw parameter_error(e.key(), e.value(), e.expected(), at->second);
+  }
   return config;
 }
 

@@ -7,17 +7,19 @@
 #include <fmt/format.h>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/core/model_population.hpp"
 #include "chaoschip/core/random.hpp"
 #include "chaoschip/core/recording.hpp"
 #include "chaoschip/core/simulator.hpp"
 #include "chaoschip/io/case_file.hpp"
+#include "chaoschip/io/chip.hpp"
 #include "chaoschip/models/init.hpp"
 #include "chaoschip/models/lif.hpp"
-#include "chaoschip/models/model_population.hpp"
 #include "chaoschip/models/rate.hpp"
 #include "chaoschip/models/rate_ode.hpp"
 #include "chaoschip/models/readout.hpp"
 #include "chaoschip/models/sources.hpp"
+#include "chaoschip/neuromorphic/mapping.hpp"
 #include "chaoschip/neuromorphic/profile.hpp"
 
 namespace chaoschip::io {
@@ -40,10 +42,10 @@ std::unique_ptr<population> make_recurrent(const run_config& c) {
   const double dt = c.network.dt;
   const std::string& m = c.network.model;
   if (m == "rate")
-    return std::make_unique<models::model_population<models::rate>>(
+    return std::make_unique<model_population<models::rate>>(
         models::rate({.alpha = nc.alpha, .phi = models::parse_activation(nc.phi)}, dt), n);
   if (m == "rate_ode")
-    return std::make_unique<models::model_population<models::rate_ode>>(
+    return std::make_unique<model_population<models::rate_ode>>(
         models::rate_ode({.tau = nc.tau_m,
                           .phi = models::parse_activation(nc.phi),
                           .method = nc.ode_method == "rk4" ? models::ode_method::rk4
@@ -66,7 +68,7 @@ std::unique_ptr<population> make_recurrent(const run_config& c) {
       .beta = nc.beta,
       .n_adaptive = nc.n_adaptive,
   };
-  return std::make_unique<models::model_population<models::lif>>(models::lif(p, dt), n);
+  return std::make_unique<model_population<models::lif>>(models::lif(p, dt), n);
 }
 
 models::spike_pattern_source::pattern pattern_of(const models::sequence& s) {
@@ -83,7 +85,6 @@ void check_finite_state(const network& net, population_id id, std::int64_t step)
 }  // namespace
 
 void check_supported(const run_config& c) {
-  neuromorphic::find_profile(c.chip.profile);
   if (c.train.rule != "none")
     throw parameter_error("train.rule", quoted(c.train.rule),
                           "\"none\" in this version (e-prop and BPTT training are not "
@@ -144,23 +145,93 @@ std::unique_ptr<models::task> make_task(const run_config& c) {
   throw parameter_error("task.name", quoted(c.task.name), "a task available in this version");
 }
 
+neuromorphic::float_lif float_lif_of(const run_config& c) {
+  const double dt = c.network.dt, alpha = std::exp(-dt / c.neuron.tau_m);
+  return {.dt = dt,
+          .tau_m = c.neuron.tau_m,
+          .tau_syn = c.neuron.tau_syn,
+          .v_th = c.neuron.v_th,
+          .v_reset = c.neuron.v_reset,
+          .t_ref = c.neuron.t_ref,
+          .c_in = c.neuron.regular_spike_arrival ? 1.0 : 1.0 - alpha,
+          .reset_to_value = c.neuron.reset == "value"};
+}
+
 built_network build_network(const run_config& c, const weight_set& w) {
+  namespace nm = neuromorphic;
   built_network b;
   auto& net = b.net;
+  const auto n_rec = static_cast<std::size_t>(c.network.n_rec);
+  const nm::chip_profile profile = resolve_profile(c.chip);
+  if (profile.kernel != nm::kernel_kind::float64 && c.network.model != "lif")
+    throw parameter_error("network.model", quoted(c.network.model),
+                          "\"lif\" with chip kernel \"" +
+                              std::string(nm::to_string(profile.kernel)) +
+                              "\" (fixed-point kernels implement LIF neurons)");
+  if (profile.weight_bits > 0) {
+    nm::stochastic_source source(static_cast<std::uint64_t>(c.seed), "chip.weights");
+    b.chip = nm::map_to_chip(profile, float_lif_of(c), w.w_in, w.w_rec, &source);
+  }
+
   b.input = net.add("input", std::make_unique<models::spike_pattern_source>(
                                  static_cast<std::size_t>(c.network.n_in),
                                  models::spike_pattern_source::pattern{}));
-  b.recurrent = net.add("recurrent", make_recurrent(c));
-  b.readout = net.add("readout", std::make_unique<models::model_population<models::readout>>(
+  // Interval-local alignment of NEST's e-prop models: input x[t] and recurrent z[t-d]
+  // reach the recurrent layer at t; the readout integrates z[t] in the same step. Loihi's
+  // Dense synapses add one step to every connection into the recurrent layer.
+  std::uint32_t delay_in = 0;
+  const auto delay_rec = static_cast<std::uint32_t>(c.network.delay_rec);
+  std::unique_ptr<projection> p_in, p_rec;
+  switch (profile.kernel) {
+    case nm::kernel_kind::float64:
+      b.recurrent = net.add("recurrent", make_recurrent(c));
+      p_in = make_projection(c, b.chip ? b.chip->dequantized_in() : w.w_in);
+      p_rec = make_projection(c, b.chip ? b.chip->dequantized_rec() : w.w_rec);
+      break;
+    case nm::kernel_kind::loihi:
+      b.recurrent = net.add("recurrent", std::make_unique<model_population<nm::loihi_lif>>(
+                                             nm::loihi_lif(b.chip->loihi), n_rec));
+      p_in = std::make_unique<nm::loihi_dense>(b.chip->w_in.codes, b.chip->w_in.exponent);
+      p_rec = std::make_unique<nm::loihi_dense>(b.chip->w_rec.codes, b.chip->w_rec.exponent);
+      delay_in = 1;
+      break;
+    case nm::kernel_kind::xylo: {
+      auto xp = b.chip->xylo;
+      xp.weight_shift = {b.chip->w_in.exponent, b.chip->w_rec.exponent};
+      b.recurrent = net.add(
+          "recurrent", std::make_unique<model_population<nm::xylo_iaf>>(nm::xylo_iaf(xp), n_rec));
+      p_in = std::make_unique<dense_projection>(b.chip->w_in.codes);
+      p_rec = std::make_unique<dense_projection>(b.chip->w_rec.codes);
+      break;
+    }
+    case nm::kernel_kind::fixed:
+      b.recurrent = net.add("recurrent", std::make_unique<model_population<nm::fixed_lif>>(
+                                             nm::fixed_lif(b.chip->fixed), n_rec));
+      // The state adds codes << shift: exact in doubles.
+      p_in = make_projection(c, std::ldexp(1.0, b.chip->w_in.exponent) * b.chip->w_in.codes);
+      p_rec = make_projection(c, std::ldexp(1.0, b.chip->w_rec.exponent) * b.chip->w_rec.codes);
+      break;
+  }
+  b.readout = net.add("readout", std::make_unique<model_population<models::readout>>(
                                      models::readout({.tau = c.readout.tau}, c.network.dt),
                                      static_cast<std::size_t>(c.network.n_out)));
-  // Interval-local alignment of NEST's e-prop models: input x[t] and recurrent z[t-d]
-  // reach the recurrent layer at t; the readout integrates z[t] in the same step.
-  b.in_rec = net.connect(b.input, b.recurrent, make_projection(c, w.w_in), 0);
-  b.rec_rec = net.connect(b.recurrent, b.recurrent, make_projection(c, w.w_rec),
-                          static_cast<std::uint32_t>(c.network.delay_rec));
+  b.in_rec = net.connect(b.input, b.recurrent, std::move(p_in), delay_in);
+  b.rec_rec = net.connect(b.recurrent, b.recurrent, std::move(p_rec), delay_rec);
+  // The readout stays off-chip, in float, reading the recurrent spikes.
   b.rec_out = net.connect(b.recurrent, b.readout, make_projection(c, w.w_out), 0);
   return b;
+}
+
+chip_data chip_data_of(const neuromorphic::chip_mapping& m, const neuromorphic::chip_profile& p) {
+  chip_data d;
+  d.parameters = m.parameters;
+  d.parameters["sigma"] = Eigen::VectorXd::Constant(1, m.sigma);
+  const char* exponent_name =
+      p.kernel == neuromorphic::kernel_kind::loihi ? "weight_exp" : "weight_shift";
+  for (const auto& [name, cw] : {std::pair{"w_in", &m.w_in}, std::pair{"w_rec", &m.w_rec}})
+    d.initial[name] = {cw->codes, cw->scale, {{exponent_name, double(cw->exponent)}}};
+  d.final = d.initial;
+  return d;
 }
 
 run_data run_experiment(const run_config& c, const progress_fn& progress) {
@@ -176,7 +247,8 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
   const auto T = static_cast<std::int64_t>(task->steps());
   const std::int64_t iterations = std::max<std::int64_t>(c.train.iterations, 1);
   std::vector<population_id> spiking;
-  if (c.record.spikes) {
+  // A chip's state log comes with its input spikes, so its arithmetic can be replayed.
+  if (c.record.spikes || (c.record.states && b.chip)) {
     spiking.push_back(b.input);
     if (net.at(b.recurrent).output() == output_kind::spikes) spiking.push_back(b.recurrent);
   }
@@ -235,6 +307,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
   // always read /network/final.
   out.final = *out.initial;
   out.final->feedback.resize(0, 0);
+  if (b.chip) out.chip = chip_data_of(*b.chip, resolve_profile(c.chip));
 
   for (const auto& [id, train] : spikes.all()) {
     spike_data s{net.name(id), {}, train.node_ids};
@@ -242,9 +315,10 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
     for (auto step : train.steps) s.timestamps.push_back(static_cast<double>(step) * c.network.dt);
     out.spikes.push_back(std::move(s));
   }
+  const bool integer_state = resolve_profile(c.chip).kernel != neuromorphic::kernel_kind::float64;
   for (const auto& [key, series] : states.all())
-    out.states.push_back(
-        {net.name(key.first), key.second, series.steps(), series.n, series.values});
+    out.states.push_back({net.name(key.first), key.second, series.steps(), series.n, series.values,
+                          integer_state && key.first == b.recurrent});
   out.root_attributes["steps"] = std::to_string(iterations * T);
   out.root_attributes["dt"] = fmt::format("{}", c.network.dt);
   out.root_attributes["model"] = c.network.model;

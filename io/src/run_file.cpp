@@ -39,12 +39,45 @@ void write_matrix(const H5::Group& group, const std::string& name, const Eigen::
                     {static_cast<hsize_t>(m.rows()), static_cast<hsize_t>(m.cols())});
 }
 
-void write_weights(const H5::Group& root, const std::string& group, const weight_set& w) {
+void write_integer_matrix(const H5::Group& group, const std::string& name,
+                          const integer_weights& w) {
+  const Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows =
+      w.codes.cast<std::int32_t>();
+  h5::write_dataset(group, name, rows.data(),
+                    {static_cast<hsize_t>(rows.rows()), static_cast<hsize_t>(rows.cols())});
+  const H5::DataSet set = group.openDataSet(name);
+  if (w.scale.size() == 1) {
+    h5::write_attribute(set, "scale", w.scale[0]);
+  } else {
+    // One scale per target neuron: a float64 array attribute.
+    const hsize_t n = static_cast<hsize_t>(w.scale.size());
+    const H5::DataSpace space(1, &n);
+    set.createAttribute("scale", H5::PredType::NATIVE_DOUBLE, space)
+        .write(H5::PredType::NATIVE_DOUBLE, w.scale.data());
+  }
+  for (const auto& [key, value] : w.attributes) h5::write_attribute(set, key, value);
+}
+
+void write_weights(const H5::Group& root, const std::string& group, const weight_set& w,
+                   const std::map<std::string, integer_weights>* integer) {
   const H5::Group g = h5::require_group(root, "network/" + group);
-  write_matrix(g, "w_in", w.w_in);
-  write_matrix(g, "w_rec", w.w_rec);
-  write_matrix(g, "w_out", w.w_out);
-  if (w.feedback.size() > 0) write_matrix(g, "feedback", w.feedback);
+  auto write = [&](const std::string& name, const Eigen::MatrixXd& m) {
+    if (integer) {
+      if (auto it = integer->find(name); it != integer->end())
+        return write_integer_matrix(g, name, it->second);
+    }
+    write_matrix(g, name, m);
+  };
+  write("w_in", w.w_in);
+  write("w_rec", w.w_rec);
+  write("w_out", w.w_out);
+  if (w.feedback.size() > 0) write("feedback", w.feedback);
+}
+
+void write_chip(const H5::Group& root, const chip_data& chip) {
+  const H5::Group g = h5::require_group(root, "chip");
+  for (const auto& [name, value] : chip.parameters)
+    h5::write_dataset(g, name, value.data(), {static_cast<hsize_t>(value.size())});
 }
 
 void write_spikes(const H5::Group& root, const spike_data& s) {
@@ -76,7 +109,12 @@ void write_states(const H5::Group& root, const state_data& s) {
     throw std::invalid_argument("states '" + s.population + "/" + s.variable +
                                 "': values do not match steps * n");
   const H5::Group g = h5::require_group(root, "states/" + s.population);
-  h5::write_dataset(g, s.variable, s.values.data(), {s.steps, s.n});
+  if (s.integer) {
+    const std::vector<std::int64_t> ints(s.values.begin(), s.values.end());
+    h5::write_dataset(g, s.variable, ints.data(), {s.steps, s.n});
+  } else {
+    h5::write_dataset(g, s.variable, s.values.data(), {s.steps, s.n});
+  }
 }
 
 void write_series(const H5::Group& root, const std::string& name, const std::vector<double>& v) {
@@ -265,8 +303,10 @@ void write_run_file(const std::string& path, const run_data& data) {
     h5::write_attribute(f, "git_revision", CHAOSCHIP_GIT_REVISION);
     h5::write_attribute(f, "created", utc_now());
     h5::write_attribute(f, "config", data.config_toml);
-    if (data.initial) write_weights(f, "initial", *data.initial);
-    if (data.final) write_weights(f, "final", *data.final);
+    const auto* chip = data.chip ? &*data.chip : nullptr;
+    if (data.initial) write_weights(f, "initial", *data.initial, chip ? &chip->initial : nullptr);
+    if (data.final) write_weights(f, "final", *data.final, chip ? &chip->final : nullptr);
+    if (chip) write_chip(f, *chip);
     for (const auto& s : data.spikes) write_spikes(f, s);
     for (const auto& s : data.states) write_states(f, s);
     write_series(f, "loss", data.train_loss);
@@ -323,6 +363,26 @@ std::string read_config_attribute(const std::string& path) {
   return *config;
 }
 
+namespace {
+// A weight dataset as float weights: integer chip codes are multiplied by their `scale`
+// attribute (one value, or one per row).
+Eigen::MatrixXd read_weight(const H5::H5File& f, const std::string& path, const std::string& name) {
+  Eigen::MatrixXd m = read_matrix(f, path, name);
+  const H5::DataSet set = f.openDataSet(name);
+  if (set.getTypeClass() != H5T_INTEGER || !set.attrExists("scale")) return m;
+  const H5::Attribute a = set.openAttribute("scale");
+  const hssize_t n = a.getSpace().getSimpleExtentNpoints();
+  Eigen::VectorXd scale(n);
+  a.read(H5::PredType::NATIVE_DOUBLE, scale.data());
+  if (n == 1) return m * scale[0];
+  if (n != m.rows())
+    throw file_error(path, "dataset '" + name + "' has " + std::to_string(n) +
+                               " scales, expected 1 or one per row (" + std::to_string(m.rows()) +
+                               ")");
+  return scale.asDiagonal() * m;
+}
+}  // namespace
+
 std::optional<weight_set> read_weights(const std::string& path, const std::string& group) {
   const auto held = h5::lock();
   const H5::H5File f = h5::open_read(path);
@@ -330,10 +390,10 @@ std::optional<weight_set> read_weights(const std::string& path, const std::strin
     const std::string base = "network/" + group;
     if (!h5::exists(f, base)) return std::nullopt;
     weight_set w;
-    w.w_in = read_matrix(f, path, base + "/w_in");
-    w.w_rec = read_matrix(f, path, base + "/w_rec");
-    w.w_out = read_matrix(f, path, base + "/w_out");
-    if (h5::exists(f, base + "/feedback")) w.feedback = read_matrix(f, path, base + "/feedback");
+    w.w_in = read_weight(f, path, base + "/w_in");
+    w.w_rec = read_weight(f, path, base + "/w_rec");
+    w.w_out = read_weight(f, path, base + "/w_out");
+    if (h5::exists(f, base + "/feedback")) w.feedback = read_weight(f, path, base + "/feedback");
     return w;
   });
 }

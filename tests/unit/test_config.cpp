@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/io/chip.hpp"
 #include "chaoschip/io/config.hpp"
 
 namespace Catch {
@@ -20,6 +21,17 @@ struct StringMaker<chaoschip::io::run_config> {
   }
 };
 }  // namespace Catch
+
+namespace {
+
+// The default config as parsing returns it: the chip section resolved from its profile.
+chaoschip::io::run_config defaults() {
+  chaoschip::io::run_config c;
+  chaoschip::io::resolve_chip(c.chip);
+  return c;
+}
+
+}  // namespace
 
 namespace {
 
@@ -69,7 +81,7 @@ struct temp_dir {
 
 TEST_CASE("empty text gives the documented defaults", "[config]") {
   const run_config c = parse("");
-  CHECK(c == run_config{});
+  CHECK(c == defaults());
   CHECK(c.seed == 1);
   CHECK(c.network.model == "lif");
   CHECK(c.network.n_rec == 100);
@@ -79,7 +91,7 @@ TEST_CASE("empty text gives the documented defaults", "[config]") {
   CHECK(c.train.eta == 1e-4);
   CHECK(c.lyapunov.when == std::vector<std::string>{"before", "after"});
   CHECK(c.record.spikes);
-  CHECK(parse("# only a comment\n\n") == run_config{});
+  CHECK(parse("# only a comment\n\n") == defaults());
 }
 
 TEST_CASE("every section is parsed", "[config]") {
@@ -253,8 +265,11 @@ TEST_CASE("unknown keys name the dotted key and its line", "[config]") {
   SECTION("a quoted key containing a dot is not a path") {
     CHECK(parse_failure("\"network.n_rec\" = 5\n").key() == "network.n_rec");
   }
-  SECTION("chip profile fields are not keys of the config") {
-    CHECK(parse_failure("[chip]\nweight_bits = 6\n").key() == "chip.weight_bits");
+  SECTION("chip profile fields are keys of [chip]; unknown ones are not") {
+    const auto c = parse("[chip]\nweight_bits = 6\n");
+    CHECK(c.chip.weight_bits == 6);
+    CHECK(c.chip.quantizer == "per_tensor");  // the float64 profile's default quantiser
+    CHECK(parse_failure("[chip]\nweight_bitz = 6\n").key() == "chip.weight_bitz");
   }
 }
 
@@ -418,7 +433,9 @@ TEST_CASE("enumerations accept only their values", "[config]") {
     CHECK(parse(std::string("[network]\nmodel = \"") + m + "\"").network.model == m);
   for (const char* t : {"sine", "evidence", "delayed_xor", "copy", "decision", "dms", "none"})
     CHECK(parse(std::string("[task]\nname = \"") + t + "\"").task.name == t);
-  CHECK(parse("[chip]\nprofile = \"my/chip.toml\"").chip.profile == "my/chip.toml");
+  CHECK(parse("[chip]\nprofile = \"loihi\"").chip.kernel == "loihi");
+  CHECK(parse_failure("[chip]\nprofile = \"truenorth\"").key() == "chip.profile");
+  CHECK_THROWS_AS(parse("[chip]\nprofile = \"my/chip.toml\""), file_error);
 }
 
 TEST_CASE("overrides (--set) reach every type of key", "[config]") {
@@ -508,8 +525,8 @@ TEST_CASE("malformed --set arguments name the override", "[config]") {
 
 TEST_CASE("to_toml round-trips the config", "[config]") {
   SECTION("defaults") {
-    const std::string text = to_toml(run_config{});
-    CHECK(parse_config(text, "<resolved>") == run_config{});
+    const std::string text = to_toml(defaults());
+    CHECK(parse_config(text, "<resolved>") == defaults());
     // Every key is written, in struct order.
     CHECK(text.find("seed = 1\n") == 0);
     CHECK(text.find("[network]") < text.find("[neuron]"));
@@ -522,7 +539,7 @@ TEST_CASE("to_toml round-trips the config", "[config]") {
     CHECK_THAT(text, Contains("ode_tol = 1e-08\n"));
   }
   SECTION("a modified config, doubles bit-exact") {
-    run_config c;
+    run_config c = defaults();
     c.seed = 123456789012345;
     c.network.model = "alif";
     c.network.n_rec = 37;
@@ -536,7 +553,9 @@ TEST_CASE("to_toml round-trips the config", "[config]") {
     c.neuron.ode_tol = 2.2250738585072014e-308;
     c.neuron.tau_m = 123456789.0;
     c.neuron.n_adaptive = 7;
-    c.chip.profile = "profiles/ünïcode.toml";
+    c.chip.profile = "xylo";
+    c.chip.rounding = "stochastic";
+    chaoschip::io::resolve_chip(c.chip);
     c.train.eta = 0.30000000000000004;
     c.train.adam_beta2 = std::nextafter(1.0, 0.0);
     c.floss.target = -1e-300;
@@ -556,7 +575,7 @@ TEST_CASE("to_toml round-trips the config", "[config]") {
     CHECK(to_toml(back) == to_toml(c));
   }
   SECTION("many doubles") {
-    run_config c;
+    run_config c = defaults();
     double x = 0.123456789;
     for (int i = 0; i < 200; ++i) {
       x = std::fmod(x * 7919.0 + 0.1, 1.0);

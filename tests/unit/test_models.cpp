@@ -8,12 +8,12 @@
 
 #include <unsupported/Eigen/MatrixFunctions>
 
+#include "chaoschip/core/model_population.hpp"
 #include "chaoschip/core/network.hpp"
 #include "chaoschip/core/random.hpp"
 #include "chaoschip/core/simulator.hpp"
 #include "chaoschip/models/init.hpp"
 #include "chaoschip/models/lif.hpp"
-#include "chaoschip/models/model_population.hpp"
 #include "chaoschip/models/rate.hpp"
 #include "chaoschip/models/rate_ode.hpp"
 #include "chaoschip/models/readout.hpp"

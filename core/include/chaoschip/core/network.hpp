@@ -21,7 +21,8 @@ struct connection {
   population_id target;
   std::uint32_t delay;  // steps
   std::unique_ptr<projection> weights;
-  bool continuous;  // integrated inside the target's ODE (rate_ode recurrence), no events
+  bool continuous;   // integrated inside the target's ODE (rate_ode recurrence), no events
+  std::size_t port;  // index among the target's incoming event connections
 };
 
 class network {

@@ -1,6 +1,6 @@
 #pragma once
 // The one virtual boundary per population. Concrete neuron models are value types in
-// models/ and are wrapped by models::model_population<Model>, whose loops are templated.
+// models/ and are wrapped by model_population<Model>, whose loops are templated.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -38,6 +38,14 @@ class population {
   virtual Eigen::VectorXd variable(std::string_view name) const;
   // Set a state variable (initial conditions, tests, replay of recorded states).
   virtual void set_variable(std::string_view name, const Eigen::Ref<const Eigen::VectorXd>& value);
+
+  // Event input: a population whose arithmetic depends on each single incoming spike
+  // (per-event saturating adds, as Xylo) receives the spikes and their projection instead
+  // of summed input. `port` numbers the incoming connections in the order they were made;
+  // the spikes are to be integrated at step `arrival`.
+  virtual bool event_input() const noexcept { return false; }
+  virtual void receive(std::size_t port, std::int64_t arrival,
+                       std::span<const std::uint32_t> spikes, const projection& weights);
 
   // Continuous coupling: a rate_ode population integrates W * phi(h) inside its ODE
   // instead of receiving it as delayed events. The network hands it the projection.

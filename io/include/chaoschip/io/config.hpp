@@ -57,8 +57,23 @@ struct readout_config {
 };
 
 struct chip_config {
-  std::string profile = "float64";
-
+  std::string profile = "float64";  // built-in name or path/to/profile.toml
+  // Profile fields: unset (-1 or "") takes the profile's value; the resolved config holds
+  // them all (see docs/chips.md).
+  std::string kernel;             // float64 | fixed | loihi | xylo
+  std::int64_t weight_bits = -1;  // 0 = float weights
+  std::string quantizer;          // none | per_tensor | per_row | shift | lava | rockpool_*
+  std::int64_t state_bits = -1;   // 0 = float state
+  std::int64_t state_frac_bits = -1;
+  std::int64_t trace_bits = -1;
+  std::int64_t trace_frac_bits = -1;
+  std::int64_t decay_bits = -1;
+  std::string rounding;  // weights: nearest | toward_zero | floor | stochastic
+  std::string state_rounding;
+  std::string update_rounding;
+  std::string overflow;  // wrap | saturate
+  std::int64_t accumulator_bits = -1;
+  std::int64_t max_spikes = -1;
   bool operator==(const chip_config&) const = default;
 };
 

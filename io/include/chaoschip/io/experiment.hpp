@@ -4,11 +4,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "chaoschip/core/network.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "chaoschip/models/task.hpp"
+#include "chaoschip/neuromorphic/mapping.hpp"
 
 namespace chaoschip::io {
 
@@ -28,6 +30,8 @@ struct built_network {
   network net;
   population_id input = 0, recurrent = 0, readout = 0;
   std::size_t in_rec = 0, rec_rec = 0, rec_out = 0;  // connection indices
+  // The chip's integer parameters and weights when the profile quantises weights.
+  std::optional<neuromorphic::chip_mapping> chip;
 };
 
 // Checks what parsing cannot (chip profile, what this build implements), throwing
@@ -43,6 +47,10 @@ built_network build_network(const run_config& config, const weight_set& weights)
 // Runs the experiment: train.iterations sequences of the task, the network reset before
 // each (as NEST's e-prop models reset on update). Throws numerical_error on divergence.
 run_data run_experiment(const run_config& config, const progress_fn& progress = {});
+
+// The /chip/ parameters and integer weights of a mapping, for the run file.
+chip_data chip_data_of(const neuromorphic::chip_mapping& mapping,
+                       const neuromorphic::chip_profile& profile);
 
 // The embedded default experiment of `chaoschip run` (TOML text).
 std::string_view default_experiment_toml();

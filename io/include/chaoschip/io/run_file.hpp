@@ -31,13 +31,29 @@ struct spike_data {
   std::vector<std::uint64_t> node_ids;
 };
 
-// /states/<population>/<variable>, [T, n] row-major float64.
+// /states/<population>/<variable>, [T, n] row-major float64 (int64 for integer states).
 struct state_data {
   std::string population;
   std::string variable;
   std::size_t steps = 0;
   std::size_t n = 0;
   std::vector<double> values;  // row-major [steps, n]
+  bool integer = false;        // the chip's integer state variables
+};
+
+// A weight matrix as a fixed-point chip holds it: int32 codes [post, pre] with the scale
+// that maps codes back to float weights and the chip's exponent or shift.
+struct integer_weights {
+  Eigen::MatrixXd codes;
+  Eigen::VectorXd scale;                     // one value, or one per row (per target neuron)
+  std::map<std::string, double> attributes;  // weight_exp (loihi), weight_shift (xylo, fixed)
+};
+
+// What a fixed-point chip adds to a run file: /chip/<parameter> and integer weights that
+// replace the float datasets of the same name under /network/{initial,final}.
+struct chip_data {
+  std::map<std::string, Eigen::VectorXd> parameters;
+  std::map<std::string, integer_weights> initial, final;
 };
 
 struct run_data {
@@ -48,6 +64,7 @@ struct run_data {
   std::vector<state_data> states;
   std::vector<double> train_loss;      // /train/loss when non-empty
   std::vector<double> train_accuracy;  // /train/accuracy when non-empty
+  std::optional<chip_data> chip;
   // Extra scalar attributes on the root (e.g. dt, steps, model).
   std::map<std::string, std::string> root_attributes;
 };

@@ -1,27 +1,60 @@
 #pragma once
-// Chip profiles: the number formats a run's weights, states and traces live in.
-// `float64` is the ideal reference. Fixed-point profiles (loihi, xylo, spinnaker and
-// custom what-if chips) extend this registry.
+// Chip profiles: the number formats and arithmetic a run's weights, states and traces
+// live in. A profile is data: built in (float64, loihi, xylo, spinnaker), read from a TOML
+// file (examples/chips/), and every field can be overridden in a config's [chip] section.
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "chaoschip/neuromorphic/fixed_point.hpp"
+
 namespace chaoschip::neuromorphic {
 
-struct profile_summary {
-  std::string name;
-  std::string description;
-  int weight_bits = 0;  // 0 = floating point
-  int state_bits = 0;
-  int trace_bits = 0;
-  std::string rounding;
-  std::string overflow;
-  bool available = false;  // implemented in this build
+// Which neuron arithmetic runs the recurrent layer.
+enum class kernel_kind {
+  float64,  // the float models (weights may still be quantised)
+  fixed,    // generic fixed point (fixed_lif): SpiNNaker and custom what-if chips
+  loihi,    // Lava's bit-accurate Loihi LIF and Dense
+  xylo,     // xylosim's bit-accurate Xylo IAF
+};
+enum class quantizer_kind {
+  none,
+  per_tensor,
+  per_row,
+  shift,
+  lava,
+  rockpool_global,
+  rockpool_channel
 };
 
-// Every built-in profile name the config accepts, with its key numbers.
-const std::vector<profile_summary>& builtin_profiles();
-// The profile of that name; parameter_error on chip.profile when unknown or unavailable.
-const profile_summary& find_profile(std::string_view name);
+struct chip_profile {
+  std::string name;
+  std::string description;
+  kernel_kind kernel = kernel_kind::float64;
+  int weight_bits = 0;  // 0: float weights
+  quantizer_kind quantizer = quantizer_kind::none;
+  int state_bits = 0;  // 0: float state
+  int state_frac_bits = 0;
+  int trace_bits = 0;  // learning traces (0: float)
+  int trace_frac_bits = 0;
+  int decay_bits = 0;  // decays as unsigned 0.decay_bits multipliers (0: exact / bit shift)
+  rounding weight_rounding = rounding::nearest;  // float weights -> codes
+  rounding state_rounding = rounding::nearest;   // multiplies and shifts of the state
+  rounding update_rounding = rounding::nearest;  // learning updates -> weight codes
+  overflow state_overflow = overflow::saturate;
+  int accumulator_bits = 0;  // learning-update accumulator (0: none)
+  int max_spikes = 1;        // spikes per neuron and step
+};
+
+std::string_view to_string(kernel_kind k) noexcept;
+std::string_view to_string(quantizer_kind q) noexcept;
+kernel_kind parse_kernel(std::string_view name);
+quantizer_kind parse_quantizer(std::string_view name);
+
+const std::vector<chip_profile>& builtin_profiles();
+// nullptr when `name` is not a built-in profile.
+const chip_profile* find_builtin(std::string_view name);
+// Checks every field's range and the kernel's constraints (parameter_error on chip.<key>).
+void validate(const chip_profile& p);
 
 }  // namespace chaoschip::neuromorphic

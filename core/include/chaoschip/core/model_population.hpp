@@ -12,7 +12,7 @@
 #include "chaoschip/core/population.hpp"
 #include "chaoschip/core/projection.hpp"
 
-namespace chaoschip::models {
+namespace chaoschip {
 
 // Models whose step integrates the recurrent coupling itself (rate_ode).
 template <class M>
@@ -25,6 +25,13 @@ template <class M>
 concept joint_tangent_model = requires(const M& m, typename M::state& s, const Eigen::VectorXd& x,
                                        const projection* w, Eigen::Ref<Eigen::MatrixXd> q) {
   m.step_tangent(s, x, w, q);
+};
+// Models that integrate each incoming spike on its own (event input, e.g. Xylo).
+template <class M>
+concept event_model = requires(const M& m, typename M::state& s, std::size_t port, std::int64_t t,
+                               std::span<const std::uint32_t> spikes, const projection& w) {
+  m.receive(s, port, t, spikes, w);
+  m.step_events(s, t);
 };
 template <class M>
 concept jacobian_model = requires(const M& m, const typename M::state& s, const projection* w,
@@ -44,8 +51,10 @@ class model_population final : public population {
   output_kind output() const noexcept override { return Model::output; }
   void reset() override { state_ = model_.make_state(n_); }
 
-  void step(std::int64_t, const Eigen::Ref<const Eigen::VectorXd>& input) override {
-    if constexpr (coupled_model<Model>)
+  void step(std::int64_t t, const Eigen::Ref<const Eigen::VectorXd>& input) override {
+    if constexpr (event_model<Model>)
+      model_.step_events(state_, t);
+    else if constexpr (coupled_model<Model>)
       model_.step(state_, input, coupling_);
     else
       model_.step(state_, input);
@@ -72,6 +81,15 @@ class model_population final : public population {
   }
   void set_variable(std::string_view var, const Eigen::Ref<const Eigen::VectorXd>& value) override {
     model_.set_variable(state_, var, value);
+  }
+
+  bool event_input() const noexcept override { return event_model<Model>; }
+  void receive(std::size_t port, std::int64_t arrival, std::span<const std::uint32_t> spikes,
+               const projection& w) override {
+    if constexpr (event_model<Model>)
+      model_.receive(state_, port, arrival, spikes, w);
+    else
+      population::receive(port, arrival, spikes, w);
   }
 
   bool continuous_coupling() const noexcept override { return coupled_model<Model>; }
@@ -106,4 +124,4 @@ class model_population final : public population {
   const projection* coupling_ = nullptr;  // non-owning; the network owns projections
 };
 
-}  // namespace chaoschip::models
+}  // namespace chaoschip

@@ -1,0 +1,52 @@
+#pragma once
+// From a float LIF network to a chip profile's integer parameters and weights
+// (docs/chips.md, "Mapping"). The float model's membrane is v (threshold v_th); an input
+// spike of weight w adds c_in w to it (c_in = 1 - exp(-dt/tau_m), or 1 with regular spike
+// arrival). Every mapping chooses a scale sigma (state codes per unit of v), expresses
+// c_in w and v_th in those codes, and quantises the weights with the profile's quantiser.
+#include <map>
+#include <string>
+
+#include <Eigen/Core>
+
+#include "chaoschip/neuromorphic/fixed_lif.hpp"
+#include "chaoschip/neuromorphic/loihi.hpp"
+#include "chaoschip/neuromorphic/profile.hpp"
+#include "chaoschip/neuromorphic/xylo.hpp"
+
+namespace chaoschip::neuromorphic {
+
+struct float_lif {
+  double dt = 1.0, tau_m = 30.0, tau_syn = 0.0, v_th = 0.03, v_reset = 0.0, t_ref = 0.0;
+  double c_in = 1.0;  // input gain of a spike's weight into v (delta synapses)
+  bool reset_to_value = false;
+};
+
+// Integer weights of one projection with how they are applied.
+struct chip_weights {
+  Eigen::MatrixXd codes;  // integers, [post, pre]
+  int exponent = 0;       // loihi weight_exp, xylo/fixed weight_shift: effective = codes 2^exp
+  Eigen::VectorXd scale;  // float weight per code (size 1, or per row): w ~ codes * scale
+};
+
+struct chip_mapping {
+  kernel_kind kernel = kernel_kind::float64;
+  loihi_lif_parameters loihi;
+  xylo_parameters xylo;
+  fixed_lif_parameters fixed;
+  chip_weights w_in, w_rec;
+  double sigma = 1.0;  // state codes per unit of the float membrane v
+  // The integer parameters of the profile's arithmetic, as stored under /chip/.
+  std::map<std::string, Eigen::VectorXd> parameters;  // scalars have size 1
+  // The float weights the chip's weights stand for (codes * scale); what a float64
+  // kernel with quantised weights simulates.
+  Eigen::MatrixXd dequantized_in() const;
+  Eigen::MatrixXd dequantized_rec() const;
+};
+
+// `source` is needed when the profile rounds weights stochastically.
+chip_mapping map_to_chip(const chip_profile& profile, const float_lif& neuron,
+                         const Eigen::MatrixXd& w_in, const Eigen::MatrixXd& w_rec,
+                         stochastic_source* source = nullptr);
+
+}  // namespace chaoschip::neuromorphic

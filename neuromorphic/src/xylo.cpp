@@ -1,0 +1,116 @@
+#include "chaoschip/neuromorphic/xylo.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "chaoschip/core/errors.hpp"
+#include "chaoschip/neuromorphic/fixed_point.hpp"
+
+namespace chaoschip::neuromorphic {
+
+namespace {
+void require(bool ok, const char* key, std::int64_t value, const char* expected) {
+  if (!ok) throw parameter_error(key, std::to_string(value), expected);
+}
+}  // namespace
+
+xylo_iaf::xylo_iaf(const parameters& p) : p_(p) {
+  require(p.dash_mem >= 0 && p.dash_mem <= 15, "chip.dash_mem", p.dash_mem,
+          "an integer in [0, 15]");
+  require(p.dash_syn >= 0 && p.dash_syn <= 15, "chip.dash_syn", p.dash_syn,
+          "an integer in [0, 15]");
+  require(p.state_bits >= 4 && p.state_bits <= 32, "chip.state_bits", p.state_bits,
+          "an integer in [4, 32]");
+  require(p.max_spikes >= 1, "chip.max_spikes", p.max_spikes, "an integer >= 1");
+  hi_ = (std::int64_t{1} << (p.state_bits - 1)) - 1;
+  lo_ = -hi_ - 1;
+  if (p.v_th.empty()) throw parameter_error("chip.v_th", "[]", "one threshold or one per neuron");
+  for (auto th : p.v_th)
+    require(th >= lo_ && th <= hi_, "chip.v_th", th, "a value of the state width");
+  require(p.bias >= lo_ && p.bias <= hi_, "chip.bias", p.bias, "a value of the state width");
+}
+
+std::int64_t xylo_iaf::narrow(std::int64_t x) const noexcept {
+  return wrap_to(x, fixed_format{p_.state_bits, 0, true});
+}
+
+xylo_iaf::state xylo_iaf::make_state(std::size_t n) const {
+  if (p_.v_th.size() != 1 && p_.v_th.size() != n)
+    throw parameter_error("chip.v_th", std::to_string(p_.v_th.size()) + " thresholds",
+                          "one threshold or one per neuron (" + std::to_string(n) + ")");
+  const auto m = static_cast<Eigen::Index>(n);
+  state s{int_array::Zero(m), int_array::Zero(m), Eigen::ArrayXd::Zero(m), {}, {}};
+  s.spiking.reserve(n);
+  return s;
+}
+
+void xylo_iaf::receive(state& s, std::size_t port, std::int64_t arrival,
+                       std::span<const std::uint32_t> spikes, const projection& w) const {
+  if (spikes.empty()) return;
+  if (!dynamic_cast<const dense_projection*>(&w))
+    throw error("xylo_iaf: incoming projections must be dense");
+  s.inbox.push_back({port, arrival, {spikes.begin(), spikes.end()}, &w});
+}
+
+void xylo_iaf::step_events(state& s, std::int64_t t) const {
+  // 1. Per-event saturating integration, ports in connection order, sources by index.
+  std::stable_sort(s.inbox.begin(), s.inbox.end(),
+                   [](const inbox_entry& a, const inbox_entry& b) { return a.port < b.port; });
+  std::vector<std::uint32_t> counts;
+  for (const auto& e : s.inbox) {
+    if (e.arrival != t) continue;
+    const auto& w = static_cast<const dense_projection*>(e.weights)->weights();
+    const int shift = e.port < p_.weight_shift.size() ? p_.weight_shift[e.port] : 0;
+    const std::uint32_t cap =
+        e.port < p_.max_events.size() ? static_cast<std::uint32_t>(p_.max_events[e.port]) : 31u;
+    counts.assign(static_cast<std::size_t>(w.cols()), 0);
+    for (auto pre : e.spikes) ++counts[pre];
+    for (Eigen::Index pre = 0; pre < w.cols(); ++pre) {
+      const std::uint32_t n = std::min(counts[static_cast<std::size_t>(pre)], cap);
+      if (n == 0) continue;
+      for (Eigen::Index post = 0; post < w.rows(); ++post) {
+        const std::int64_t add =
+            narrow(static_cast<std::int64_t>(w(post, pre)) * (std::int64_t{1} << shift));
+        for (std::uint32_t k = 0; k < n; ++k) s.i_syn[post] = sat(s.i_syn[post] + add);
+      }
+    }
+  }
+  std::erase_if(s.inbox, [t](const inbox_entry& e) { return e.arrival <= t; });
+
+  // 2.-4. Neuron update (xylosim v2 XyloIAFNeuron::evolve).
+  s.spiking.clear();
+  for (Eigen::Index i = 0; i < s.v.size(); ++i) {
+    s.i_syn[i] -= xylo_decay(s.i_syn[i], p_.dash_syn);
+    std::int64_t dv = narrow(-xylo_decay(s.v[i], p_.dash_mem));
+    dv = sat(dv + s.i_syn[i]);
+    dv = sat(dv + p_.bias);
+    std::int64_t v = sat(s.v[i] + dv);
+    const std::int64_t th = p_.v_th.size() == 1 ? p_.v_th[0] : p_.v_th[static_cast<std::size_t>(i)];
+    int n = 0;
+    while (v >= th && n < p_.max_spikes) {
+      ++n;
+      v = narrow(v - th);  // unsaturated int16 subtraction
+      s.spiking.push_back(static_cast<std::uint32_t>(i));
+    }
+    s.v[i] = v;
+    s.z[i] = n;
+  }
+}
+
+Eigen::VectorXd xylo_iaf::variable(const state& s, std::string_view var) const {
+  if (var == "i_syn") return s.i_syn.cast<double>().matrix();
+  if (var == "v") return s.v.cast<double>().matrix();
+  throw error("xylo_iaf has no state variable '" + std::string(var) + "'");
+}
+
+void xylo_iaf::set_variable(state& s, std::string_view var,
+                            const Eigen::Ref<const Eigen::VectorXd>& value) const {
+  if (var == "i_syn")
+    s.i_syn = value.array().round().cast<std::int64_t>();
+  else if (var == "v")
+    s.v = value.array().round().cast<std::int64_t>();
+  else
+    throw error("xylo_iaf has no settable variable '" + std::string(var) + "'");
+}
+
+}  // namespace chaoschip::neuromorphic
