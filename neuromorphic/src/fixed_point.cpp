@@ -1,6 +1,9 @@
 #include "chaoschip/neuromorphic/fixed_point.hpp"
 
+#include <algorithm>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/random.hpp"
@@ -104,15 +107,28 @@ std::int64_t shift_right(std::int64_t x, int shift, rounding r, double u) noexce
 
 Eigen::Array<std::int64_t, Eigen::Dynamic, 1> quantize(const Eigen::Ref<const Eigen::ArrayXd>& v,
                                                        const fixed_format& f, rounding r,
-                                                       overflow o, stochastic_source* source) {
+                                                       overflow o, stochastic_source* source,
+                                                       int threads) {
   Eigen::Array<std::int64_t, Eigen::Dynamic, 1> out(v.size());
-  if (r == rounding::stochastic) {
-    if (!source) throw error("quantize: stochastic rounding needs a stochastic_source");
-    const std::uint64_t call = source->next_call();
-    for (Eigen::Index i = 0; i < v.size(); ++i)
-      out[i] = to_code(v[i], f, r, o, source->uniform(call, static_cast<std::uint64_t>(i)));
+  if (r == rounding::stochastic && !source)
+    throw error("quantize: stochastic rounding needs a stochastic_source");
+  const std::uint64_t call = r == rounding::stochastic ? source->next_call() : 0;
+  // Element i uses u(seed, call, i) whichever thread computes it.
+  auto range = [&](Eigen::Index begin, Eigen::Index end) {
+    for (Eigen::Index i = begin; i < end; ++i) {
+      const double u =
+          r == rounding::stochastic ? source->uniform(call, static_cast<std::uint64_t>(i)) : 0.5;
+      out[i] = to_code(v[i], f, r, o, u);
+    }
+  };
+  const Eigen::Index n = v.size();
+  const Eigen::Index parts = std::clamp<Eigen::Index>(threads, 1, std::max<Eigen::Index>(n, 1));
+  if (parts == 1) {
+    range(0, n);
   } else {
-    for (Eigen::Index i = 0; i < v.size(); ++i) out[i] = to_code(v[i], f, r, o);
+    std::vector<std::jthread> pool;
+    for (Eigen::Index p = 0; p < parts; ++p)
+      pool.emplace_back(range, p * n / parts, (p + 1) * n / parts);
   }
   return out;
 }

@@ -91,11 +91,13 @@ inline double from_code(std::int64_t k, const fixed_format& f) noexcept {
 std::int64_t shift_right(std::int64_t x, int shift, rounding r, double u = 0.5) noexcept;
 
 // Vectorised: values -> codes. Stochastic rounding draws u(seed, call, i) from `source`
-// (required when r == stochastic).
+// (required when r == stochastic); the work is split over `threads` threads, with results
+// independent of the split.
 Eigen::Array<std::int64_t, Eigen::Dynamic, 1> quantize(const Eigen::Ref<const Eigen::ArrayXd>& v,
                                                        const fixed_format& f, rounding r,
                                                        overflow o,
-                                                       stochastic_source* source = nullptr);
+                                                       stochastic_source* source = nullptr,
+                                                       int threads = 1);
 // values -> the nearest representable values (quantize then decode).
 Eigen::ArrayXd quantize_values(const Eigen::Ref<const Eigen::ArrayXd>& v, const fixed_format& f,
                                rounding r, overflow o, stochastic_source* source = nullptr);
