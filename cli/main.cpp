@@ -16,6 +16,7 @@
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/experiment.hpp"
 #include "chaoschip/io/run_file.hpp"
+#include "chaoschip/io/whatif.hpp"
 #include "chaoschip/neuromorphic/profile.hpp"
 
 namespace {
@@ -102,6 +103,34 @@ int cmd_run(const run_args& a) {
   return 0;
 }
 
+io::run_config load(const run_args& a) {
+  return a.config.empty()
+             ? io::parse_config(io::default_experiment_toml(), "<embedded default>", a.sets)
+             : io::load_config(a.config, a.sets);
+}
+
+struct whatif_args {
+  run_args run;
+  io::whatif_options options;
+};
+
+int cmd_whatif(const whatif_args& a) {
+  const io::run_config cfg = load(a.run);
+  io::check_supported(cfg);
+  check_output_path(a.run.output);
+  progress_line progress(!a.run.quiet && isatty(fileno(stdout)));
+  const auto rows = io::run_whatif(cfg, a.options, [&](const io::progress_info& p) {
+    if (p.finished) return;  // one line for the whole study, not one per setting
+    progress(p);
+  });
+  io::write_whatif(a.run.output, rows, cfg, a.options);
+  if (!a.run.quiet) {
+    if (isatty(fileno(stdout))) std::cout << "\r\033[K";
+    std::cout << io::format_whatif(rows) << "wrote " << a.run.output << "\n";
+  }
+  return 0;
+}
+
 int cmd_info(const std::string& path) {
   std::cout << io::summarize_run_file(path);
   return 0;
@@ -151,6 +180,24 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 4096));
   run->add_flag("-q,--quiet", ra.quiet, "no progress line or summary");
 
+  whatif_args wa;
+  wa.run.output = "chaoschip-whatif.h5";
+  auto* whatif = app.add_subcommand(
+      "whatif",
+      "Hardware what-if: the same network at float64 and at several weight precisions "
+      "and roundings on the config's chip profile, compared spike by spike");
+  whatif->add_option("CONFIG", wa.run.config, "TOML config (default: the embedded default)");
+  whatif->add_option("-o,--output", wa.run.output, "output table (.h5)")->capture_default_str();
+  whatif->add_option("--bits", wa.options.bits, "weight bits to try")
+      ->delimiter(',')
+      ->capture_default_str();
+  whatif->add_option("--rounding", wa.options.roundings, "roundings to try")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"nearest", "toward_zero", "floor", "stochastic"}))
+      ->capture_default_str();
+  whatif->add_option("--set", wa.run.sets, "override a config key")->type_name("KEY=VALUE");
+  whatif->add_flag("-q,--quiet", wa.run.quiet, "no progress line or table");
+
   std::string info_path;
   auto* info = app.add_subcommand("info", "Summarise a run file");
   info->add_option("RUN", info_path, "run file (.h5)")->required();
@@ -161,6 +208,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     if (*run) return cmd_run(ra);
     if (*info) return cmd_info(info_path);
+    if (*whatif) return cmd_whatif(wa);
     if (*chips) return cmd_chips();
     return 1;
   } catch (const CLI::ParseError& e) {

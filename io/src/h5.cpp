@@ -1,5 +1,10 @@
 #include "h5.hpp"
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -8,6 +13,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+
+#ifndef CHAOSCHIP_VERSION
+#define CHAOSCHIP_VERSION "unknown"
+#endif
+#ifndef CHAOSCHIP_GIT_REVISION
+#define CHAOSCHIP_GIT_REVISION "unknown"
+#endif
 
 namespace chaoschip::io::h5 {
 
@@ -186,6 +198,27 @@ void write_attribute(const H5::H5Object& object, const std::string& name,
   type.setCset(H5T_CSET_UTF8);
   if (object.attrExists(name)) object.removeAttr(name);
   object.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)).write(type, value);
+}
+
+void write_provenance(const H5::H5File& file, const std::string& config_toml) {
+  write_attribute(file, "chaoschip_version", CHAOSCHIP_VERSION);
+  write_attribute(file, "git_revision", CHAOSCHIP_GIT_REVISION);
+  write_attribute(
+      file, "created",
+      fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(
+                                               std::chrono::system_clock::now()))));
+  write_attribute(file, "config", config_toml);
+}
+
+void write_strings(const H5::Group& parent, const std::string& name,
+                   const std::vector<std::string>& values) {
+  H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+  type.setCset(H5T_CSET_UTF8);
+  std::vector<const char*> ptrs;
+  for (const auto& v : values) ptrs.push_back(v.c_str());
+  const hsize_t n = values.size();
+  const H5::DataSpace space(1, &n);
+  parent.createDataSet(name, type, space).write(ptrs.data(), type);
 }
 
 void write_attribute(const H5::H5Object& object, const std::string& name, double value) {

@@ -108,6 +108,14 @@ void write_dataset(const H5::Group& parent, const std::string& name, const T* da
   write_raw(parent, name, data, native_type<T>(), sizeof(T), shape);
 }
 
+// The root attributes every file chaoschip writes carries: chaoschip_version,
+// git_revision, created (ISO 8601 UTC) and config (the resolved config as TOML text).
+void write_provenance(const H5::H5File& file, const std::string& config_toml);
+
+// A 1-D dataset of variable-length UTF-8 strings (h5py reads bytes objects; .asstr()).
+void write_strings(const H5::Group& parent, const std::string& name,
+                   const std::vector<std::string>& values);
+
 // Variable-length UTF-8 scalar string attribute (h5py reads it as str).
 void write_attribute(const H5::H5Object& object, const std::string& name, const std::string& value);
 void write_attribute(const H5::H5Object& object, const std::string& name, double value);

@@ -15,22 +15,9 @@
 
 #include "h5.hpp"
 
-#ifndef CHAOSCHIP_VERSION
-#define CHAOSCHIP_VERSION "unknown"
-#endif
-#ifndef CHAOSCHIP_GIT_REVISION
-#define CHAOSCHIP_GIT_REVISION "unknown"
-#endif
-
 namespace chaoschip::io {
 
 namespace {
-
-std::string utc_now() {
-  return fmt::format(
-      "{:%Y-%m-%dT%H:%M:%SZ}",
-      fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now())));
-}
 
 // Eigen stores column-major; the file is [post, pre] row-major, so copy through row_matrix.
 void write_matrix(const H5::Group& group, const std::string& name, const Eigen::MatrixXd& m) {
@@ -299,10 +286,7 @@ void write_run_file(const std::string& path, const run_data& data) {
     const H5::H5File& f = out.file();
     // Extras first, so they can never replace the four attributes every run file carries.
     for (const auto& [key, value] : data.root_attributes) h5::write_attribute(f, key, value);
-    h5::write_attribute(f, "chaoschip_version", CHAOSCHIP_VERSION);
-    h5::write_attribute(f, "git_revision", CHAOSCHIP_GIT_REVISION);
-    h5::write_attribute(f, "created", utc_now());
-    h5::write_attribute(f, "config", data.config_toml);
+    h5::write_provenance(f, data.config_toml);
     const auto* chip = data.chip ? &*data.chip : nullptr;
     if (data.initial) write_weights(f, "initial", *data.initial, chip ? &chip->initial : nullptr);
     if (data.final) write_weights(f, "final", *data.final, chip ? &chip->final : nullptr);

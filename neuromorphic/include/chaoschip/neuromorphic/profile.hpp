@@ -44,6 +44,7 @@ struct chip_profile {
   overflow state_overflow = overflow::saturate;
   int accumulator_bits = 0;  // learning-update accumulator (0: none)
   int max_spikes = 1;        // spikes per neuron and step
+  bool operator==(const chip_profile&) const = default;
 };
 
 std::string_view to_string(kernel_kind k) noexcept;

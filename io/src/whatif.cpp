@@ -1,0 +1,130 @@
+#include "chaoschip/io/whatif.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "chaoschip/core/errors.hpp"
+#include "chaoschip/core/spike_metrics.hpp"
+#include "chaoschip/io/chip.hpp"
+#include "h5.hpp"
+
+namespace chaoschip::io {
+
+namespace {
+
+struct measured {
+  std::vector<std::int64_t> steps;
+  std::vector<std::uint64_t> ids;
+  double rate_hz = 0.0, loss = 0.0;
+};
+
+measured measure(const run_config& c, const progress_fn& progress) {
+  run_config cfg = c;
+  cfg.record.spikes = true;
+  cfg.record.states = false;
+  const run_data d = run_experiment(cfg, progress);
+  measured m;
+  for (const auto& s : d.spikes) {
+    if (s.population != "recurrent") continue;
+    m.ids = s.node_ids;
+    for (double ts : s.timestamps) m.steps.push_back(std::llround(ts / c.network.dt));
+  }
+  const double seconds = std::stod(d.root_attributes.at("steps")) * c.network.dt * 1e-3;
+  m.rate_hz = static_cast<double>(m.ids.size()) / static_cast<double>(c.network.n_rec) / seconds;
+  m.loss = d.train_loss.empty() ? std::numeric_limits<double>::quiet_NaN()
+                                : std::accumulate(d.train_loss.begin(), d.train_loss.end(), 0.0) /
+                                      static_cast<double>(d.train_loss.size());
+  return m;
+}
+
+}  // namespace
+
+std::vector<whatif_row> run_whatif(const run_config& config, const whatif_options& options,
+                                   const progress_fn& progress) {
+  if (config.network.model != "lif" && config.network.model != "alif" &&
+      config.network.model != "rate" && config.network.model != "rate_ode")
+    throw parameter_error("network.model", config.network.model, "a network model");
+  check_supported(config);
+  // The reference: float64 everywhere.
+  run_config ref_cfg = config;
+  ref_cfg.chip = chip_config{};
+  resolve_chip(ref_cfg.chip);
+  const measured ref = measure(ref_cfg, progress);
+  const std::int64_t steps = std::max<std::int64_t>(config.train.iterations, 1) * config.task.steps;
+  const double tau_steps = options.tau_ms / config.network.dt;
+
+  std::vector<whatif_row> rows;
+  rows.push_back({"float64", 0, "-", ref.rate_hz, 0.0, 0.0, ref.loss});
+  for (auto bits : options.bits) {
+    for (const auto& r : options.roundings) {
+      run_config cfg = config;
+      // The profile's own quantiser for these bits (unset: resolved again).
+      chip_config chip;
+      chip.profile = config.chip.profile;
+      chip.weight_bits = bits;
+      chip.rounding = r;
+      cfg.chip = chip;
+      resolve_chip(cfg.chip);
+      const measured m = measure(cfg, progress);
+      const double d =
+          van_rossum_distance({ref.steps, ref.ids}, {m.steps, m.ids},
+                              static_cast<std::size_t>(config.network.n_rec), steps, tau_steps);
+      rows.push_back({config.chip.profile, bits, r, m.rate_hz,
+                      ref.rate_hz > 0 ? (m.rate_hz - ref.rate_hz) / ref.rate_hz : 0.0, d, m.loss});
+    }
+  }
+  return rows;
+}
+
+std::string format_whatif(const std::vector<whatif_row>& rows) {
+  std::string out = fmt::format("{:<12} {:>5} {:<11} {:>9} {:>12} {:>10} {:>10}\n", "profile",
+                                "bits", "rounding", "rate_Hz", "rate_change", "distance", "loss");
+  for (const auto& r : rows)
+    out += fmt::format("{:<12} {:>5} {:<11} {:>9.3f} {:>+11.2f}% {:>10.4f} {:>10.4g}\n", r.profile,
+                       r.weight_bits == 0 ? std::string("float") : std::to_string(r.weight_bits),
+                       r.rounding, r.rate_hz, 100.0 * r.rate_change, r.distance, r.loss);
+  return out;
+}
+
+void write_whatif(const std::string& path, const std::vector<whatif_row>& rows,
+                  const run_config& config, const whatif_options& options) {
+  const auto held = h5::lock();
+  h5::atomic_file out(path);
+  h5::guard(path, h5::writing, [&] {
+    const H5::H5File& f = out.file();
+    h5::write_provenance(f, to_toml(config));
+    const H5::Group g = h5::require_group(f, "whatif");
+    std::vector<std::string> profile, rounding;
+    std::vector<std::int64_t> bits;
+    std::vector<double> rate, change, distance, loss;
+    for (const auto& r : rows) {
+      profile.push_back(r.profile);
+      rounding.push_back(r.rounding);
+      bits.push_back(r.weight_bits);
+      rate.push_back(r.rate_hz);
+      change.push_back(r.rate_change);
+      distance.push_back(r.distance);
+      loss.push_back(r.loss);
+    }
+    const h5::shape_t shape{rows.size()};
+    h5::write_strings(g, "profile", profile);
+    h5::write_strings(g, "rounding", rounding);
+    h5::write_dataset(g, "weight_bits", bits.data(), shape);
+    h5::write_dataset(g, "rate_hz", rate.data(), shape);
+    h5::write_dataset(g, "rate_change", change.data(), shape);
+    h5::write_dataset(g, "distance", distance.data(), shape);
+    h5::write_dataset(g, "loss", loss.data(), shape);
+    h5::write_attribute(g, "distance_tau_ms", options.tau_ms);
+    h5::write_attribute(g, "description",
+                        "row 0: float64 reference; then one row per (weight_bits, rounding) on "
+                        "the config's chip profile. distance: normalised van Rossum distance of "
+                        "the recurrent spike trains to the reference; rate_change: relative "
+                        "change of the mean recurrent rate");
+  });
+  out.commit();
+}
+
+}  // namespace chaoschip::io
