@@ -40,6 +40,7 @@ void dense_projection::apply_transpose(const Eigen::Ref<const Eigen::MatrixXd>& 
 void dense_projection::assign(const Eigen::Ref<const Eigen::MatrixXd>& w) {
   check_shape(w, n_post(), n_pre());
   w_ = w;
+  touch();
 }
 
 csr_projection::csr_projection(std::size_t n_pre, std::size_t n_post, std::vector<synapse> synapses)
@@ -122,6 +123,7 @@ Eigen::MatrixXd csr_projection::to_dense() const {
 
 void csr_projection::assign(const Eigen::Ref<const Eigen::MatrixXd>& w) {
   check_shape(w, n_post_, n_pre_);
+  touch();
   for (std::size_t pre = 0; pre < n_pre_; ++pre)
     for (std::size_t k = row_ptr_[pre]; k < row_ptr_[pre + 1]; ++k)
       weight_[k] = w(post_[k], static_cast<Eigen::Index>(pre));

@@ -144,8 +144,8 @@ void validate(const chip_profile& p) {
     case kernel_kind::xylo:
       require(p.weight_bits >= 2 && p.weight_bits <= 16, "chip.weight_bits", p.weight_bits,
               "an integer in [2, 16] with kernel \"xylo\"");
-      require(p.state_bits >= 8 && p.state_bits <= 32, "chip.state_bits", p.state_bits,
-              "an integer in [8, 32] with kernel \"xylo\"");
+      require(p.state_bits >= 8 && p.state_bits <= 24, "chip.state_bits", p.state_bits,
+              "an integer in [8, 24] with kernel \"xylo\"");
       if (p.quantizer != quantizer_kind::rockpool_global &&
           p.quantizer != quantizer_kind::rockpool_channel)
         throw parameter_error("chip.quantizer", quoted(to_string(p.quantizer)),

@@ -19,8 +19,9 @@ xylo_iaf::xylo_iaf(const parameters& p) : p_(p) {
           "an integer in [0, 15]");
   require(p.dash_syn >= 0 && p.dash_syn <= 15, "chip.dash_syn", p.dash_syn,
           "an integer in [0, 15]");
-  require(p.state_bits >= 4 && p.state_bits <= 32, "chip.state_bits", p.state_bits,
-          "an integer in [4, 32]");
+  // Events are integrated in 32-bit lanes: two 24-bit values cannot overflow them.
+  require(p.state_bits >= 4 && p.state_bits <= 24, "chip.state_bits", p.state_bits,
+          "an integer in [4, 24]");
   require(p.max_spikes >= 1, "chip.max_spikes", p.max_spikes, "an integer >= 1");
   hi_ = (std::int64_t{1} << (p.state_bits - 1)) - 1;
   lo_ = -hi_ - 1;
@@ -39,7 +40,10 @@ xylo_iaf::state xylo_iaf::make_state(std::size_t n) const {
     throw parameter_error("chip.v_th", std::to_string(p_.v_th.size()) + " thresholds",
                           "one threshold or one per neuron (" + std::to_string(n) + ")");
   const auto m = static_cast<Eigen::Index>(n);
-  state s{int_array::Zero(m), int_array::Zero(m), Eigen::ArrayXd::Zero(m), {}, {}};
+  state s;
+  s.i_syn = int_array::Zero(m);
+  s.v = int_array::Zero(m);
+  s.z = Eigen::ArrayXd::Zero(m);
   s.spiking.reserve(n);
   return s;
 }
@@ -52,29 +56,48 @@ void xylo_iaf::receive(state& s, std::size_t port, std::int64_t arrival,
   s.inbox.push_back({port, arrival, {spikes.begin(), spikes.end()}, &w});
 }
 
+const xylo_iaf::weight_cache& xylo_iaf::cached(state& s, const projection& w, int shift) const {
+  for (auto& c : s.caches) {
+    if (c.weights != &w) continue;
+    if (c.version != w.version() || c.shift != shift) {
+      const auto& d = static_cast<const dense_projection&>(w).weights();
+      c.shifted = d.unaryExpr([&](double x) {
+        return static_cast<std::int32_t>(
+            narrow(static_cast<std::int64_t>(x) * (std::int64_t{1} << shift)));
+      });
+      c.version = w.version();
+      c.shift = shift;
+    }
+    return c;
+  }
+  s.caches.push_back({&w, w.version() + 1, shift, {}});  // stale: filled below
+  return cached(s, w, shift);
+}
+
 void xylo_iaf::step_events(state& s, std::int64_t t) const {
   // 1. Per-event saturating integration, ports in connection order, sources by index.
   std::stable_sort(s.inbox.begin(), s.inbox.end(),
                    [](const inbox_entry& a, const inbox_entry& b) { return a.port < b.port; });
   std::vector<std::uint32_t> counts;
+  bool any = false;
   for (const auto& e : s.inbox) {
     if (e.arrival != t) continue;
-    const auto& w = static_cast<const dense_projection*>(e.weights)->weights();
+    if (!any) s.i32 = s.i_syn.cast<std::int32_t>();  // the state fits 32 bits (<= 32-bit widths)
+    any = true;
     const int shift = e.port < p_.weight_shift.size() ? p_.weight_shift[e.port] : 0;
     const std::uint32_t cap =
         e.port < p_.max_events.size() ? static_cast<std::uint32_t>(p_.max_events[e.port]) : 31u;
+    const auto& w = cached(s, *e.weights, shift).shifted;
     counts.assign(static_cast<std::size_t>(w.cols()), 0);
     for (auto pre : e.spikes) ++counts[pre];
+    const auto lo = static_cast<std::int32_t>(lo_), hi = static_cast<std::int32_t>(hi_);
     for (Eigen::Index pre = 0; pre < w.cols(); ++pre) {
       const std::uint32_t n = std::min(counts[static_cast<std::size_t>(pre)], cap);
-      if (n == 0) continue;
-      for (Eigen::Index post = 0; post < w.rows(); ++post) {
-        const std::int64_t add =
-            narrow(static_cast<std::int64_t>(w(post, pre)) * (std::int64_t{1} << shift));
-        for (std::uint32_t k = 0; k < n; ++k) s.i_syn[post] = sat(s.i_syn[post] + add);
-      }
+      for (std::uint32_t k = 0; k < n; ++k)
+        s.i32 = (s.i32 + w.col(pre).array()).cwiseMax(lo).cwiseMin(hi);
     }
   }
+  if (any) s.i_syn = s.i32.cast<std::int64_t>();
   std::erase_if(s.inbox, [t](const inbox_entry& e) { return e.arrival <= t; });
 
   // 2.-4. Neuron update (xylosim v2 XyloIAFNeuron::evolve).

@@ -38,6 +38,16 @@ class projection {
   // Replace the weights of existing synapses from a dense matrix (entries without a
   // synapse are ignored by sparse projections).
   virtual void assign(const Eigen::Ref<const Eigen::MatrixXd>& w) = 0;
+
+  // Changes whenever the weights may have changed, so that kernels can cache derived
+  // forms (e.g. integer copies) of them.
+  std::uint64_t version() const noexcept { return version_; }
+
+ protected:
+  void touch() noexcept { ++version_; }
+
+ private:
+  std::uint64_t version_ = 0;
 };
 
 class dense_projection final : public projection {
@@ -60,7 +70,11 @@ class dense_projection final : public projection {
   void assign(const Eigen::Ref<const Eigen::MatrixXd>& w) override;
 
   const Eigen::MatrixXd& weights() const noexcept { return w_; }
-  Eigen::MatrixXd& weights() noexcept { return w_; }
+  // Mutable access counts as a change (see version()).
+  Eigen::MatrixXd& weights() noexcept {
+    touch();
+    return w_;
+  }
 
  private:
   Eigen::MatrixXd w_;  // [post, pre], column-major: a presynaptic column is contiguous

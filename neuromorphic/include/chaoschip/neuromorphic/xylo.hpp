@@ -48,11 +48,20 @@ class xylo_iaf {
     std::vector<std::uint32_t> spikes;
     const projection* weights;
   };
+  // int16(w << shift) of one incoming projection, [post, pre], for vectorised adds.
+  struct weight_cache {
+    const projection* weights = nullptr;
+    std::uint64_t version = 0;
+    int shift = 0;
+    Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic> shifted;
+  };
   struct state {
     int_array i_syn, v;
     Eigen::ArrayXd z;                    // spike count of the last step
     std::vector<std::uint32_t> spiking;  // an index once per spike
     std::vector<inbox_entry> inbox;
+    std::vector<weight_cache> caches;
+    Eigen::Array<std::int32_t, Eigen::Dynamic, 1> i32;  // i_syn during event integration
   };
   static constexpr output_kind output = output_kind::spikes;
 
@@ -74,6 +83,7 @@ class xylo_iaf {
   std::int64_t narrow(std::int64_t x) const noexcept;  // two's-complement wrap to state_bits
   parameters p_;
   std::int64_t lo_, hi_;
+  const weight_cache& cached(state& s, const projection& w, int shift) const;
 };
 
 }  // namespace chaoschip::neuromorphic
