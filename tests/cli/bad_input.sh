@@ -112,6 +112,11 @@ check "--set out of range" "neuron.v_th" run --set neuron.v_th=-1.0 -o out.h5
 check "output is a directory" "adir" run --set train.iterations=1 -o adir
 check "output directory missing" "missing/out.h5" run --set train.iterations=1 -o missing/out.h5
 check "unknown option" "--bogus" run --bogus -o out.h5
+cfg badprofile.toml $'base = "spinnaker"\nweight_bitz = 4'
+check "unknown key in a chip profile file" "weight_bitz" run --set chip.profile=badprofile.toml -o out.h5
+check "missing chip profile file" "nope_chip.toml" run --set chip.profile=nope_chip.toml -o out.h5
+check "weight bits a chip cannot take" "chip.weight_bits" run --set chip.profile=loihi --set chip.weight_bits=12 -o out.h5
+check "fixed-point kernel on a rate network" "network.model" run --set chip.profile=loihi --set network.model=rate --set train.rule=none -o out.h5
 check "info on a missing file" "nope.h5" info nope.h5
 check "info on a text file" "text.h5" info text.h5
 check "info on a truncated file" "truncated.h5" info truncated.h5
