@@ -359,7 +359,13 @@ std::vector<key_spec> make_schema() {
       .add("batch", &train_config::batch, int_range(1))
       .add("c_reg", &train_config::c_reg, non_negative())
       .add("f_target", &train_config::f_target, non_negative())
-      .add("average_gradient", &train_config::average_gradient, anything<bool>());
+      .add("average_gradient", &train_config::average_gradient, anything<bool>())
+      .add("w_min", &train_config::w_min, real())
+      .add("w_max", &train_config::w_max, [](const double& v, const run_config& c) {
+        return std::isfinite(v) && v > c.train.w_min
+                   ? std::string()
+                   : fmt::format("a finite number > train.w_min = {}", format_value(c.train.w_min));
+      });
 
   section<floss_config>(s, "floss", &run_config::floss)
       .add("enabled", &floss_config::enabled, anything<bool>())

@@ -13,6 +13,7 @@
 #include "chaoschip/core/simulator.hpp"
 #include "chaoschip/io/case_file.hpp"
 #include "chaoschip/io/chip.hpp"
+#include "chaoschip/models/eprop.hpp"
 #include "chaoschip/models/init.hpp"
 #include "chaoschip/models/lif.hpp"
 #include "chaoschip/models/rate.hpp"
@@ -85,10 +86,21 @@ void check_finite_state(const network& net, population_id id, std::int64_t step)
 }  // namespace
 
 void check_supported(const run_config& c) {
-  if (c.train.rule != "none")
+  if (c.train.rule == "bptt")
     throw parameter_error("train.rule", quoted(c.train.rule),
-                          "\"none\" in this version (e-prop and BPTT training are not "
-                          "implemented yet)");
+                          "\"eprop\" or \"none\" in this version (BPTT is not implemented yet)");
+  if (c.train.rule == "eprop") {
+    if (c.network.model != "lif")
+      throw parameter_error("network.model", quoted(c.network.model),
+                            "\"lif\" for e-prop in this version (alif and rate e-prop are not "
+                            "implemented yet)");
+    if (c.train.optimizer != "sgd")
+      throw parameter_error("train.optimizer", quoted(c.train.optimizer),
+                            "\"sgd\" in this version (adam is not implemented yet)");
+    if (c.chip.kernel != "float64")
+      throw parameter_error("chip.kernel", quoted(c.chip.kernel),
+                            "\"float64\" for training in this version");
+  }
   const auto& t = c.task.name;
   if (t != "sine" && t != "none" && t != "file")
     throw parameter_error("task.name", quoted(t),
@@ -257,69 +269,145 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
   if (c.record.states) stated = {b.recurrent, b.readout};
   state_recorder states(net, stated);
 
-  // The readout's output per step, for the loss.
-  struct readout_tap final : recorder {
-    population_id id;
-    std::vector<double> y;
-    explicit readout_tap(population_id i) : id(i) {}
+  // Per step: the readout (for the loss) and, when training, what e-prop needs.
+  const bool training = c.train.rule == "eprop";
+  struct trajectory_tap final : recorder {
+    population_id in, rec, out;
+    bool full;
+    std::vector<double> x, z, psi, y;
     void record(std::int64_t, const network& n) override {
-      const auto& g = n.at(id).graded();
+      const auto& g = n.at(out).graded();
       y.insert(y.end(), g.data(), g.data() + g.size());
+      if (!full) return;
+      const auto& r = n.at(rec);
+      const std::size_t t = z.size();
+      x.resize(x.size() + n.at(in).size(), 0.0);
+      z.resize(t + r.size(), 0.0);
+      for (auto i : n.at(in).spikes()) x[x.size() - n.at(in).size() + i] += 1.0;
+      for (auto i : r.spikes()) z[t + i] += 1.0;
+      const auto& st = dynamic_cast<const model_population<models::lif>&>(r).state();
+      psi.insert(psi.end(), st.psi.data(), st.psi.data() + st.psi.size());
     }
-  } tap(b.readout);
+    void clear() { x.clear(), z.clear(), psi.clear(), y.clear(); }
+  } tap;
+  tap.in = b.input;
+  tap.rec = b.recurrent;
+  tap.out = b.readout;
+  tap.full = training;
   std::vector<recorder*> recs{&spikes, &states, &tap};
 
+  auto as_matrix = [T](const std::vector<double>& v) -> Eigen::MatrixXd {
+    const Eigen::Index n = static_cast<Eigen::Index>(v.size()) / T;
+    return Eigen::Map<const models::row_matrix>(v.data(), T, n);
+  };
+  const double alpha = std::exp(-c.network.dt / c.neuron.tau_m);
+  const double kappa = c.readout.tau > 0 ? std::exp(-c.network.dt / c.readout.tau) : 0.0;
+  const models::eprop_settings es{.alpha = alpha,
+                                  .c_z = c.neuron.regular_spike_arrival ? 1.0 : 1.0 - alpha,
+                                  .kappa = kappa,
+                                  .alpha_out = kappa,
+                                  .c_out = 1.0 - kappa,
+                                  .c_reg = c.train.c_reg,
+                                  .f_target = c.train.f_target * c.network.dt * 1e-3,
+                                  .average_gradient = c.train.average_gradient,
+                                  .late_signal_inputs = {}};
+  auto& proj_in = *net.connection_at(b.in_rec).weights;
+  auto& proj_rec = *net.connection_at(b.rec_rec).weights;
+  auto& proj_out = *net.connection_at(b.rec_out).weights;
+
   const bool has_target = c.task.name != "none";
+  const std::int64_t batch = c.train.batch;
   double last_loss = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t step = 0;  // global step counter across all sequences
   for (std::int64_t it = 0; it < iterations; ++it) {
-    const auto& seq = task->get(it);
-    net.reset();
-    input.set_pattern(pattern_of(seq), it * T);
-    tap.y.clear();
-    run_options opts;
-    opts.first_step = it * T;
-    if (progress) {
-      opts.progress = [&](std::int64_t done, std::int64_t) {
-        progress({it + 1, iterations, it * T + done, iterations * T, last_loss});
-      };
-    }
-    simulator(net).run({c.network.dt, T}, recs, opts);
-    check_finite_state(net, b.recurrent, (it + 1) * T - 1);
-    if (has_target) {
-      // MSE as NEST's e-prop tests define it: 0.5 sum_t sum_k (y - y*)^2 in the window.
-      double loss = 0.0;
-      const auto n_out = static_cast<std::size_t>(c.network.n_out);
-      for (std::int64_t t = 0; t < T; ++t) {
-        if (!seq.learning_window[static_cast<std::size_t>(t)]) continue;
-        for (std::size_t k = 0; k < n_out; ++k) {
-          const double e = tap.y[static_cast<std::size_t>(t) * n_out + k] -
-                           seq.target(t, static_cast<Eigen::Index>(k));
-          loss += 0.5 * e * e;
-        }
+    models::eprop_gradients sum;
+    double loss_sum = 0.0;
+    for (std::int64_t k = 0; k < (training ? batch : 1); ++k) {
+      const auto& seq = task->get(it * (training ? batch : 1) + k);
+      net.reset();
+      auto pattern = pattern_of(seq);
+      // NEST's e-prop synapses drop the events that would arrive at interval step 0.
+      if (c.train.variant == "nest_bsshslm_2020" && !pattern.empty()) pattern.front().clear();
+      input.set_pattern(std::move(pattern), step);
+      tap.clear();
+      run_options opts;
+      opts.first_step = step;
+      if (progress) {
+        const std::int64_t total = iterations * (training ? batch : 1) * T, base = step;
+        opts.progress = [&, total, base](std::int64_t done, std::int64_t) {
+          progress({it + 1, iterations, base + done, total, last_loss});
+        };
       }
-      out.train_loss.push_back(loss);
-      last_loss = loss;
+      simulator(net).run({c.network.dt, T}, recs, opts);
+      check_finite_state(net, b.recurrent, step + T - 1);
+      step += T;
+      if (!has_target) continue;
+      if (training) {
+        const Eigen::MatrixXd feedback = c.train.feedback == "symmetric"
+                                             ? Eigen::MatrixXd(proj_out.to_dense().transpose())
+                                             : out.initial->feedback;
+        models::eprop_settings seq_settings = es;
+        if (c.train.variant == "nest_bsshslm_2020") {
+          const auto& next = task->get(it * batch + k + 1).input_spikes;
+          if (next.size() > 1) seq_settings.late_signal_inputs = next[1];
+        }
+        auto g = models::eprop_lif_gradients(
+            {as_matrix(tap.x), as_matrix(tap.z), as_matrix(tap.psi), as_matrix(tap.y)}, seq.target,
+            seq.learning_window, feedback, seq_settings);
+        loss_sum += g.loss;
+        if (k == 0) {
+          sum = std::move(g);
+        } else {
+          sum.w_in += g.w_in;
+          sum.w_rec += g.w_rec;
+          sum.w_out += g.w_out;
+        }
+      } else {
+        // MSE as NEST's e-prop tests define it: 0.5 sum_t sum_k (y - y*)^2 in the window.
+        const Eigen::MatrixXd y = as_matrix(tap.y);
+        for (Eigen::Index t = 0; t < T; ++t)
+          if (seq.learning_window[static_cast<std::size_t>(t)])
+            loss_sum += 0.5 * (y.row(t) - seq.target.row(t)).squaredNorm();
+      }
+    }
+    if (!has_target) continue;
+    last_loss = loss_sum / static_cast<double>(training ? batch : 1);
+    out.train_loss.push_back(last_loss);
+    if (training) {
+      // Plain gradient descent on the batch mean, then clipping (NEST's eprop_synapse).
+      const double scale = c.train.eta / static_cast<double>(batch);
+      auto update = [&](projection& p, const Eigen::MatrixXd& g, bool zero_diagonal) {
+        Eigen::MatrixXd w = p.to_dense() - scale * g;
+        if (zero_diagonal) w.diagonal().setZero();
+        p.assign(w.cwiseMax(c.train.w_min).cwiseMin(c.train.w_max));
+      };
+      update(proj_in, sum.w_in, false);
+      update(proj_rec, sum.w_rec, !c.network.autapses);
+      update(proj_out, sum.w_out, false);
     }
   }
-  if (progress) progress({iterations, iterations, iterations * T, iterations * T, last_loss, true});
+  if (progress) progress({iterations, iterations, step, step, last_loss, true});
 
-  // Without training the final weights are the initial ones; stored for scripts that
-  // always read /network/final.
-  out.final = *out.initial;
-  out.final->feedback.resize(0, 0);
+  if (training) {
+    out.final = weight_set{proj_in.to_dense(), proj_rec.to_dense(), proj_out.to_dense(), {}};
+  } else {
+    // Unchanged; stored for scripts that always read /network/final.
+    out.final = *out.initial;
+    out.final->feedback.resize(0, 0);
+  }
   if (b.chip) out.chip = chip_data_of(*b.chip, resolve_profile(c.chip));
 
   for (const auto& [id, train] : spikes.all()) {
     spike_data s{net.name(id), {}, train.node_ids};
     s.timestamps.reserve(train.steps.size());
-    for (auto step : train.steps) s.timestamps.push_back(static_cast<double>(step) * c.network.dt);
+    for (auto t : train.steps) s.timestamps.push_back(static_cast<double>(t) * c.network.dt);
     out.spikes.push_back(std::move(s));
   }
   const bool integer_state = resolve_profile(c.chip).kernel != neuromorphic::kernel_kind::float64;
   for (const auto& [key, series] : states.all())
     out.states.push_back({net.name(key.first), key.second, series.steps(), series.n, series.values,
                           integer_state && key.first == b.recurrent});
-  out.root_attributes["steps"] = std::to_string(iterations * T);
+  out.root_attributes["steps"] = std::to_string(step);
   out.root_attributes["dt"] = fmt::format("{}", c.network.dt);
   out.root_attributes["model"] = c.network.model;
   return out;

@@ -101,6 +101,9 @@ struct train_config {
   double c_reg = 0.0;
   double f_target = 10.0;
   bool average_gradient = false;
+  // Additions to the contract:
+  double w_min = -100.0;  // weights are clipped to [w_min, w_max] after every update (NEST)
+  double w_max = 100.0;
 
   bool operator==(const train_config&) const = default;
 };

@@ -1,0 +1,59 @@
+#pragma once
+// e-prop (Bellec et al. 2020) for LIF networks with a leaky readout, as NEST's
+// *_bsshslm_2020 models compute it (../shared/specs/eprop_bsshslm_2020.md, sections 4-6).
+//
+// From one sequence's trajectory (input spikes x, recurrent spikes z, pseudo-derivatives
+// psi, readout y, all [T, n]) the gradients are
+//   zbar_in[j]  = alpha zbar_in[j-1] + c_z x[j]
+//   zbar_rec[j] = alpha zbar_rec[j-1] + c_z z[j-1]                 (the spike arrives at j)
+//   e_rp[j]     = psi_r[j] zbar_p[j],  ebar = kappa ebar + (1 - kappa) e
+//   g_rp        = sum_j L_r[j] ebar_rp[j] + R_r sum_j e_rp[j],  L = B E,  E = y - y*
+//   R_r         = c_reg (n_r / T - f_target) / T                   (firing-rate regulariser)
+//   g_kr (out)  = sum_j E_k[j] zbar_out_r[j],  zbar_out[j] = alpha_out zbar_out[j-1] + c_out z[j]
+// The per-synapse filter is evaluated as sum_i psi_r[i] (Ltilde_r[i] + R_r) zbar_p[i] with
+// the learning signal filtered backwards, Ltilde[i] = (1 - kappa) sum_{j>=i} kappa^(j-i) L[j]:
+// the same numbers as the online traces (to round-off), as one matrix product per matrix.
+#include <cstdint>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace chaoschip::models {
+
+using row_matrix_d = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+struct eprop_trajectory {
+  Eigen::MatrixXd x;    // [T, n_in] input spikes
+  Eigen::MatrixXd z;    // [T, n_rec] recurrent spikes
+  Eigen::MatrixXd psi;  // [T, n_rec] pseudo-derivatives
+  Eigen::MatrixXd y;    // [T, n_out] readout
+};
+
+struct eprop_settings {
+  double alpha = 0.0;      // recurrent membrane decay exp(-dt/tau_m)
+  double c_z = 0.0;        // presynaptic trace gain (1 - alpha, or 1 with regular arrival)
+  double kappa = 0.0;      // eligibility filter exp(-dt/tau_readout)
+  double alpha_out = 0.0;  // readout decay
+  double c_out = 0.0;      // readout input gain
+  double c_reg = 0.0;      // firing-rate regularisation strength
+  double f_target = 0.0;   // target spikes per step
+  bool average_gradient = false;
+  // NEST's "late learning signal" (spec section 5.1): NEST computes an input synapse's
+  // gradient when the presynaptic neuron's first spike of the next interval arrives; when
+  // that is at interval step 1, the learning signal of the last step has not arrived yet,
+  // and the term L_r[T-1] ebar_rp[T-1] is missing. These are the inputs spiking at step 1 of
+  // the next sequence (empty: no artifact).
+  std::vector<std::uint32_t> late_signal_inputs;
+};
+
+struct eprop_gradients {
+  Eigen::MatrixXd w_in, w_rec, w_out;  // [post, pre]
+  double loss = 0.0;                   // 0.5 sum (y - y*)^2 over the learning window
+};
+
+// `target` [T, n_out], `window` [T] (1 where the error counts), `feedback` B [n_rec, n_out].
+eprop_gradients eprop_lif_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd& target,
+                                    const std::vector<std::uint8_t>& window,
+                                    const Eigen::MatrixXd& feedback, const eprop_settings& s);
+
+}  // namespace chaoschip::models

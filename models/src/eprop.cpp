@@ -1,0 +1,72 @@
+#include "chaoschip/models/eprop.hpp"
+
+#include "chaoschip/core/errors.hpp"
+
+namespace chaoschip::models {
+
+eprop_gradients eprop_lif_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd& target,
+                                    const std::vector<std::uint8_t>& window,
+                                    const Eigen::MatrixXd& feedback, const eprop_settings& s) {
+  const Eigen::Index T = tr.z.rows(), n_rec = tr.z.cols(), n_in = tr.x.cols();
+  if (tr.x.rows() != T || tr.psi.rows() != T || tr.y.rows() != T || target.rows() != T ||
+      static_cast<Eigen::Index>(window.size()) != T)
+    throw error("eprop_lif_gradients: trajectory lengths differ");
+  eprop_gradients g;
+
+  // Readout error in the learning window, the loss, the learning signal L = E B^T.
+  Eigen::MatrixXd err = tr.y - target;
+  std::size_t window_length = 0;
+  for (Eigen::Index j = 0; j < T; ++j) {
+    if (window[static_cast<std::size_t>(j)])
+      ++window_length;
+    else
+      err.row(j).setZero();
+  }
+  g.loss = 0.5 * err.squaredNorm();
+  const Eigen::MatrixXd learning = err * feedback.transpose();  // [T, n_rec]
+
+  // Presynaptic traces.
+  Eigen::MatrixXd zbar_in(T, n_in), zbar_rec(T, n_rec), zbar_out(T, n_rec);
+  Eigen::RowVectorXd a = Eigen::RowVectorXd::Zero(n_in), b = Eigen::RowVectorXd::Zero(n_rec),
+                     o = Eigen::RowVectorXd::Zero(n_rec);
+  for (Eigen::Index j = 0; j < T; ++j) {
+    a = s.alpha * a + s.c_z * tr.x.row(j);
+    if (j > 0) b = s.alpha * b + s.c_z * tr.z.row(j - 1);
+    o = s.alpha_out * o + s.c_out * tr.z.row(j);
+    zbar_in.row(j) = a;
+    zbar_rec.row(j) = b;
+    zbar_out.row(j) = o;
+  }
+
+  // Backward-filtered learning signal plus the regulariser, times psi.
+  const Eigen::RowVectorXd counts = tr.z.colwise().sum();
+  const double Td = static_cast<double>(T);
+  const Eigen::RowVectorXd reg = s.c_reg * ((counts.array() / Td - s.f_target) / Td).matrix();
+  Eigen::MatrixXd factor(T, n_rec);
+  Eigen::RowVectorXd filtered = Eigen::RowVectorXd::Zero(n_rec);
+  for (Eigen::Index j = T - 1; j >= 0; --j) {
+    filtered = s.kappa * filtered + (1.0 - s.kappa) * learning.row(j);
+    factor.row(j) = tr.psi.row(j).cwiseProduct(filtered + reg);
+  }
+  g.w_in.noalias() = factor.transpose() * zbar_in;
+  g.w_rec.noalias() = factor.transpose() * zbar_rec;
+  g.w_out.noalias() = err.transpose() * zbar_out;
+  for (auto p : s.late_signal_inputs) {
+    // ebar_rp[T-1] for every r, then drop its product with the last learning signal.
+    Eigen::VectorXd ebar = Eigen::VectorXd::Zero(n_rec);
+    for (Eigen::Index j = 0; j < T; ++j) {
+      ebar *= s.kappa;
+      ebar.noalias() += ((1.0 - s.kappa) * zbar_in(j, p)) * tr.psi.row(j).transpose();
+    }
+    g.w_in.col(p) -= learning.row(T - 1).transpose().cwiseProduct(ebar);
+  }
+  if (s.average_gradient && window_length > 0) {
+    const double inv = 1.0 / static_cast<double>(window_length);
+    g.w_in *= inv;
+    g.w_rec *= inv;
+    g.w_out *= inv;
+  }
+  return g;
+}
+
+}  // namespace chaoschip::models
