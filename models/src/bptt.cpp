@@ -1,0 +1,58 @@
+#include "chaoschip/models/bptt.hpp"
+
+#include "chaoschip/core/errors.hpp"
+
+namespace chaoschip::models {
+
+eprop_gradients bptt_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd& target,
+                               const std::vector<std::uint8_t>& window,
+                               const Eigen::MatrixXd& w_rec, const Eigen::MatrixXd& w_out,
+                               const bptt_settings& s, bool spiking) {
+  const Eigen::Index T = tr.z.rows(), n = tr.z.cols();
+  if (tr.x.rows() != T || tr.psi.rows() != T || tr.y.rows() != T || target.rows() != T ||
+      static_cast<Eigen::Index>(window.size()) != T)
+    throw error("bptt_gradients: trajectory lengths differ");
+  eprop_gradients g;
+  Eigen::MatrixXd err = tr.y - target;
+  std::size_t window_length = 0;
+  for (Eigen::Index j = 0; j < T; ++j) {
+    if (window[static_cast<std::size_t>(j)])
+      ++window_length;
+    else
+      err.row(j).setZero();
+  }
+  const double Td = static_cast<double>(T);
+  const Eigen::RowVectorXd counts = tr.z.colwise().sum();
+  const Eigen::RowVectorXd rate_error = (counts.array() / Td - s.f_target).matrix();
+  g.loss = 0.5 * err.squaredNorm() + 0.5 * s.c_reg * rate_error.squaredNorm();
+  const Eigen::RowVectorXd reg = s.c_reg * rate_error / Td;  // d loss_reg / d z_j
+
+  g.w_in = Eigen::MatrixXd::Zero(n, tr.x.cols());
+  g.w_rec = Eigen::MatrixXd::Zero(n, n);
+  g.w_out = Eigen::MatrixXd::Zero(w_out.rows(), n);
+  Eigen::RowVectorXd y_adj = Eigen::RowVectorXd::Zero(w_out.rows());  // d loss / d y_j
+  Eigen::RowVectorXd v_adj_next = Eigen::RowVectorXd::Zero(n);        // d loss / d v_{j+1}
+  for (Eigen::Index j = T - 1; j >= 0; --j) {
+    y_adj = err.row(j) + s.alpha_out * y_adj;
+    // z_j (spikes or rates) feeds the readout at j and the recurrent layer at j + 1.
+    Eigen::RowVectorXd z_adj = s.c_out * y_adj * w_out + reg * (spiking ? 1.0 : 0.0);
+    if (j + 1 < T) {
+      z_adj.noalias() += s.c_z * v_adj_next * w_rec;  // row form of W_rec^T v_adj
+      if (spiking && s.reset_gradient) z_adj -= s.v_th * v_adj_next;
+    }
+    const Eigen::RowVectorXd v_adj = tr.psi.row(j).cwiseProduct(z_adj) + s.alpha * v_adj_next;
+    g.w_out.noalias() += s.c_out * y_adj.transpose() * tr.z.row(j);
+    g.w_in.noalias() += s.c_z * v_adj.transpose() * tr.x.row(j);
+    if (j > 0) g.w_rec.noalias() += s.c_z * v_adj.transpose() * tr.z.row(j - 1);
+    v_adj_next = v_adj;
+  }
+  if (s.average_gradient && window_length > 0) {
+    const double inv = 1.0 / static_cast<double>(window_length);
+    g.w_in *= inv;
+    g.w_rec *= inv;
+    g.w_out *= inv;
+  }
+  return g;
+}
+
+}  // namespace chaoschip::models

@@ -1,0 +1,222 @@
+// Gradients: BPTT against central finite differences (rate networks; LIF networks with a
+// smooth surrogate spike), and e-prop against BPTT: equal without recurrent weights,
+// different with them.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <functional>
+
+#include "chaoschip/core/random.hpp"
+#include "chaoschip/models/activation.hpp"
+#include "chaoschip/models/bptt.hpp"
+#include "chaoschip/models/eprop.hpp"
+
+using namespace chaoschip;
+using namespace chaoschip::models;
+
+namespace {
+
+struct net_weights {
+  Eigen::MatrixXd w_in, w_rec, w_out, feedback;
+};
+
+struct problem {
+  Eigen::MatrixXd x, target;
+  std::vector<std::uint8_t> window;
+};
+
+Eigen::MatrixXd normal_matrix(Eigen::Index r, Eigen::Index c, double scale, random_stream& rng) {
+  Eigen::MatrixXd m(r, c);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = scale * rng.normal();
+  return m;
+}
+
+problem make_problem(Eigen::Index T, Eigen::Index n_in, Eigen::Index n_out, random_stream& rng) {
+  problem p;
+  p.x = Eigen::MatrixXd::Zero(T, n_in);
+  for (Eigen::Index i = 0; i < p.x.size(); ++i) p.x.data()[i] = rng.bernoulli(0.2) ? 1.0 : 0.0;
+  p.target = normal_matrix(T, n_out, 0.5, rng);
+  p.window.assign(static_cast<std::size_t>(T), 1);
+  for (Eigen::Index j = 0; j < T / 4; ++j) p.window[static_cast<std::size_t>(j)] = 0;
+  return p;
+}
+
+// Soft spike (integral of the pseudo-derivative) and its derivative.
+double soft(double x, double v_th, double gamma) {
+  const double h = gamma / v_th, w = v_th;
+  if (x <= -w) return 0.0;
+  if (x <= 0.0) return h * (x + w) * (x + w) / (2 * w);
+  if (x <= w) return h * (w / 2 + x - x * x / (2 * w));
+  return h * w;
+}
+double dsoft(double x, double v_th, double gamma) {
+  return gamma / v_th * std::max(0.0, 1.0 - std::abs(x) / v_th);
+}
+
+enum class spike_kind { hard, soft };
+
+// LIF forward written plainly (interval-local NEST alignment, reset by subtraction).
+eprop_trajectory lif_forward(const net_weights& w, const problem& p, const bptt_settings& s,
+                             double gamma, spike_kind kind) {
+  const Eigen::Index T = p.x.rows(), n = w.w_rec.rows();
+  eprop_trajectory tr{p.x, Eigen::MatrixXd(T, n), Eigen::MatrixXd(T, n),
+                      Eigen::MatrixXd(T, w.w_out.rows())};
+  Eigen::VectorXd v = Eigen::VectorXd::Zero(n), z = Eigen::VectorXd::Zero(n),
+                  y = Eigen::VectorXd::Zero(w.w_out.rows());
+  for (Eigen::Index j = 0; j < T; ++j) {
+    v = s.alpha * v + s.c_z * (w.w_in * p.x.row(j).transpose() + w.w_rec * z) - s.v_th * z;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double u = v[i] - s.v_th;
+      z[i] = kind == spike_kind::soft ? soft(u, s.v_th, gamma) : (u >= 0 ? 1.0 : 0.0);
+      tr.psi(j, i) = dsoft(u, s.v_th, gamma);
+    }
+    y = s.alpha_out * y + s.c_out * w.w_out * z;
+    tr.z.row(j) = z.transpose();
+    tr.y.row(j) = y.transpose();
+  }
+  return tr;
+}
+
+// Rate forward: h_j = (1 - a) h_{j-1} + a (W r_{j-1} + W_in x_j), r = tanh(h).
+eprop_trajectory rate_forward(const net_weights& w, const problem& p, const bptt_settings& s) {
+  const Eigen::Index T = p.x.rows(), n = w.w_rec.rows();
+  eprop_trajectory tr{p.x, Eigen::MatrixXd(T, n), Eigen::MatrixXd(T, n),
+                      Eigen::MatrixXd(T, w.w_out.rows())};
+  Eigen::VectorXd h = Eigen::VectorXd::Zero(n), r = Eigen::VectorXd::Zero(n),
+                  y = Eigen::VectorXd::Zero(w.w_out.rows());
+  for (Eigen::Index j = 0; j < T; ++j) {
+    h = s.alpha * h + s.c_z * (w.w_rec * r + w.w_in * p.x.row(j).transpose());
+    r = h.array().tanh().matrix();
+    y = s.alpha_out * y + s.c_out * w.w_out * r;
+    tr.z.row(j) = r.transpose();
+    tr.psi.row(j) = (1.0 - r.array().square()).matrix().transpose();
+    tr.y.row(j) = y.transpose();
+  }
+  return tr;
+}
+
+double loss_of(const eprop_trajectory& tr, const problem& p, const bptt_settings& s) {
+  Eigen::MatrixXd err = tr.y - p.target;
+  for (Eigen::Index j = 0; j < err.rows(); ++j)
+    if (!p.window[static_cast<std::size_t>(j)]) err.row(j).setZero();
+  const double T = static_cast<double>(tr.z.rows());
+  const Eigen::RowVectorXd rate = (tr.z.colwise().sum().array() / T - s.f_target).matrix();
+  return 0.5 * err.squaredNorm() + 0.5 * s.c_reg * rate.squaredNorm();
+}
+
+// Central differences of the loss over every weight, relative error of the whole gradient.
+void check_against_fd(net_weights w, const problem& p, const bptt_settings& s,
+                      const std::function<eprop_trajectory(const net_weights&)>& forward,
+                      const eprop_gradients& g, double eps) {
+  auto fd = [&](Eigen::MatrixXd& m) {
+    Eigen::MatrixXd out(m.rows(), m.cols());
+    for (Eigen::Index i = 0; i < m.size(); ++i) {
+      const double keep = m.data()[i];
+      m.data()[i] = keep + eps;
+      const double up = loss_of(forward(w), p, s);
+      m.data()[i] = keep - eps;
+      const double down = loss_of(forward(w), p, s);
+      m.data()[i] = keep;
+      out.data()[i] = (up - down) / (2 * eps);
+    }
+    return out;
+  };
+  const Eigen::MatrixXd f_in = fd(w.w_in), f_rec = fd(w.w_rec), f_out = fd(w.w_out);
+  CHECK((g.w_in - f_in).norm() / f_in.norm() < 1e-5);
+  CHECK((g.w_rec - f_rec).norm() / f_rec.norm() < 1e-5);
+  CHECK((g.w_out - f_out).norm() / f_out.norm() < 1e-5);
+}
+
+}  // namespace
+
+TEST_CASE("BPTT equals central finite differences on a small rate network", "[learning]") {
+  random_stream rng(1, "bptt.rate");
+  const Eigen::Index T = 40, n_in = 3, n = 6, n_out = 2;
+  for (double gain : {0.5, 1.5}) {
+    net_weights w{normal_matrix(n, n_in, 1.0, rng),
+                  normal_matrix(n, n, gain / std::sqrt(6.0), rng),
+                  normal_matrix(n_out, n, 0.5, rng),
+                  {}};
+    const problem p = make_problem(T, n_in, n_out, rng);
+    const bptt_settings s{.alpha = 0.7, .c_z = 0.3, .alpha_out = 0.8, .c_out = 0.2};
+    const auto tr = rate_forward(w, p, s);
+    const auto g = bptt_gradients(tr, p.target, p.window, w.w_rec, w.w_out, s, false);
+    CHECK(g.loss == Approx(loss_of(tr, p, s)).epsilon(1e-12));
+    check_against_fd(
+        w, p, s, [&](const net_weights& ww) { return rate_forward(ww, p, s); }, g, 1e-6);
+  }
+}
+
+TEST_CASE("BPTT equals central finite differences on a LIF network with a smooth surrogate",
+          "[learning]") {
+  random_stream rng(2, "bptt.lif");
+  const Eigen::Index T = 60, n_in = 4, n = 5, n_out = 2;
+  const double v_th = 0.5, gamma = 0.3;
+  net_weights w{normal_matrix(n, n_in, 2.0, rng),
+                normal_matrix(n, n, 0.6, rng),
+                normal_matrix(n_out, n, 1.0, rng),
+                {}};
+  const problem p = make_problem(T, n_in, n_out, rng);
+  for (double c_reg : {0.0, 3.0}) {
+    const bptt_settings s{.alpha = 0.9,
+                          .c_z = 0.5,
+                          .v_th = v_th,
+                          .alpha_out = 0.85,
+                          .c_out = 0.15,
+                          .c_reg = c_reg,
+                          .f_target = 0.05,
+                          .reset_gradient = true};
+    auto forward = [&](const net_weights& ww) {
+      return lif_forward(ww, p, s, gamma, spike_kind::soft);
+    };
+    const auto g = bptt_gradients(forward(w), p.target, p.window, w.w_rec, w.w_out, s, true);
+    check_against_fd(w, p, s, forward, g, 1e-6);
+  }
+}
+
+TEST_CASE("e-prop with symmetric feedback equals BPTT exactly without recurrent weights",
+          "[learning]") {
+  random_stream rng(3, "eprop.bptt");
+  const Eigen::Index T = 300, n_in = 10, n = 12, n_out = 2;
+  const double v_th = 0.3, gamma = 0.3, kappa = 0.9;
+  const problem p = make_problem(T, n_in, n_out, rng);
+  const bptt_settings s{.alpha = 0.95,
+                        .c_z = 0.3,
+                        .v_th = v_th,
+                        .alpha_out = kappa,
+                        .c_out = 1 - kappa,
+                        .c_reg = 2.0,
+                        .f_target = 0.02};
+  const eprop_settings es{.alpha = s.alpha,
+                          .c_z = s.c_z,
+                          .kappa = kappa,
+                          .alpha_out = kappa,
+                          .c_out = 1 - kappa,
+                          .c_reg = s.c_reg,
+                          .f_target = s.f_target,
+                          .average_gradient = false,
+                          .late_signal_inputs = {}};
+  for (double rec_scale : {0.0, 0.3}) {
+    net_weights w{normal_matrix(n, n_in, 1.0, rng),
+                  normal_matrix(n, n, rec_scale, rng),
+                  normal_matrix(n_out, n, 1.0, rng),
+                  {}};
+    w.w_rec.diagonal().setZero();
+    const auto tr = lif_forward(w, p, s, gamma, spike_kind::hard);
+    REQUIRE(tr.z.sum() > 10);  // the network spikes
+    const auto gb = bptt_gradients(tr, p.target, p.window, w.w_rec, w.w_out, s, true);
+    const auto ge = eprop_lif_gradients(tr, p.target, p.window, w.w_out.transpose(), es);
+    auto rel = [](const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
+      return (a - b).norm() / b.norm();
+    };
+    INFO("recurrent weight scale " << rec_scale);
+    CHECK(rel(ge.w_out, gb.w_out) < 1e-12);  // the readout gradient is exact in both
+    if (rec_scale == 0.0) {
+      CHECK(rel(ge.w_in, gb.w_in) < 1e-12);
+      CHECK(rel(ge.w_rec, gb.w_rec) < 1e-12);
+    } else {
+      CHECK(rel(ge.w_in, gb.w_in) > 1e-3);
+      CHECK(rel(ge.w_rec, gb.w_rec) > 1e-3);
+    }
+  }
+}
