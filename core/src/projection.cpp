@@ -1,6 +1,7 @@
 #include "chaoschip/core/projection.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <string>
 
 #include "chaoschip/core/errors.hpp"
@@ -64,6 +65,22 @@ csr_projection::csr_projection(std::size_t n_pre, std::size_t n_post, std::vecto
     post_[k] = synapses[k].post;
     weight_[k] = synapses[k].weight;
   }
+  update_row_weights();
+}
+
+void csr_projection::update_row_weights() {
+  row_weight_.assign(n_pre_, 0.0);
+  for (std::size_t pre = 0; pre < n_pre_; ++pre) {
+    const std::size_t begin = row_ptr_[pre], end = row_ptr_[pre + 1];
+    if (begin == end) continue;
+    const auto w0 = std::bit_cast<std::uint64_t>(weight_[begin]);
+    for (std::size_t k = begin + 1; k < end; ++k)
+      if (std::bit_cast<std::uint64_t>(weight_[k]) != w0) {
+        row_weight_.clear();
+        return;
+      }
+    row_weight_[pre] = weight_[begin];
+  }
 }
 
 csr_projection csr_projection::from_dense(const Eigen::Ref<const Eigen::MatrixXd>& w) {
@@ -79,6 +96,14 @@ csr_projection csr_projection::from_dense(const Eigen::Ref<const Eigen::MatrixXd
 void csr_projection::deliver_spikes(std::span<const std::uint32_t> spiking_pre,
                                     double* target) const noexcept {
   const std::uint32_t* post = post_.data();
+  if (!row_weight_.empty()) {
+    for (std::uint32_t pre : spiking_pre) {
+      const double w = row_weight_[pre];
+      const std::size_t end = row_ptr_[pre + 1];
+      for (std::size_t k = row_ptr_[pre]; k < end; ++k) target[post[k]] += w;
+    }
+    return;
+  }
   const double* weight = weight_.data();
   for (std::uint32_t pre : spiking_pre) {
     const std::size_t end = row_ptr_[pre + 1];
@@ -127,6 +152,7 @@ void csr_projection::assign(const Eigen::Ref<const Eigen::MatrixXd>& w) {
   for (std::size_t pre = 0; pre < n_pre_; ++pre)
     for (std::size_t k = row_ptr_[pre]; k < row_ptr_[pre + 1]; ++k)
       weight_[k] = w(post_[k], static_cast<Eigen::Index>(pre));
+  update_row_weights();
 }
 
 }  // namespace chaoschip

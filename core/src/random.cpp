@@ -85,6 +85,7 @@ std::uint64_t random_stream::poisson(double mean) noexcept {
 }
 
 poisson_table::poisson_table(double mean) : mean_(mean) {
+  cdf_.fill(2.0);  // past the table: never reached by u < 1 (see operator())
   const double l = std::exp(-mean);
   double p = l, cdf = l;
   for (std::size_t k = 0; k < max_table; ++k) {

@@ -62,46 +62,88 @@ lif::state lif::make_state(std::size_t n) const {
   return s;
 }
 
-void lif::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const {
+namespace {
+// The step loop, specialised on the loop-invariant options so that the common cases
+// (delta synapses, no adaptation) compile to a tight loop over raw arrays.
+template <bool Syn, bool Adaptive, reset_mode Reset>
+void step_loop(const lif& m, lif::state& s, const double* input) {
+  const auto& p = m.params();
   const Eigen::Index n = s.v.size();
-  const double v_th = p_.v_th, h = p_.gamma / v_th;
+  const double v_th = p.v_th, h = p.gamma / v_th, v_reset = p.v_reset;
+  const double alpha = m.alpha(), c_in = m.c_in(), alpha_syn = m.alpha_syn(), p21 = m.p21(),
+               rho = m.rho();
+  const int n_ref = m.refractory_steps();
+  double* __restrict v_arr = s.v.data();
+  double* __restrict z_arr = s.z.data();
+  double* __restrict psi_arr = s.psi.data();
+  int* __restrict ref_arr = s.ref.data();
+  double* __restrict isyn_arr = Syn ? s.i_syn.data() : nullptr;
+  double* __restrict a_arr = Adaptive ? s.a.data() : nullptr;
+  const std::size_t n_adapt_from =
+      Adaptive ? static_cast<std::size_t>(n) - (p.n_adaptive < 0
+                                                    ? static_cast<std::size_t>(n)
+                                                    : static_cast<std::size_t>(p.n_adaptive))
+               : 0;
   s.spiking.clear();
   for (Eigen::Index i = 0; i < n; ++i) {
-    double v = s.v[i];
-    const bool spiked = s.z[i] != 0.0;
+    double v = v_arr[i];
+    const bool spiked = z_arr[i] != 0.0;
     double drive;
-    if (has_syn()) {
-      drive = p21_ * s.i_syn[i];
-      s.i_syn[i] = alpha_syn_ * s.i_syn[i] + input[i];
+    if constexpr (Syn) {
+      drive = p21 * isyn_arr[i];
+      isyn_arr[i] = alpha_syn * isyn_arr[i] + input[i];
     } else {
-      drive = c_in_ * input[i];
+      drive = c_in * input[i];
     }
+    int ref = ref_arr[i];
     bool refractory;
-    if (p_.reset == reset_mode::subtract) {
-      if (s.ref[i] > 0) --s.ref[i];
-      refractory = s.ref[i] > 0;
-      v = alpha_ * v + drive - v_th * (spiked ? 1.0 : 0.0);
+    if constexpr (Reset == reset_mode::subtract) {
+      if (ref > 0) --ref;
+      refractory = ref > 0;
+      v = alpha * v + drive - v_th * (spiked ? 1.0 : 0.0);
     } else {
-      if (spiked) v = p_.v_reset;
-      refractory = s.ref[i] > 0;
+      if (spiked) v = v_reset;
+      refractory = ref > 0;
       if (refractory)
-        --s.ref[i];  // held at v_reset, input discarded
+        --ref;  // held at v_reset, input discarded
       else
-        v = alpha_ * v + drive;
+        v = alpha * v + drive;
     }
     double theta = v_th;
-    if (p_.adaptive) {
-      s.a[i] = rho_ * s.a[i] + (spiked ? 1.0 : 0.0);
-      theta += beta_of(static_cast<std::size_t>(i), static_cast<std::size_t>(n)) * s.a[i];
+    if constexpr (Adaptive) {
+      a_arr[i] = rho * a_arr[i] + (spiked ? 1.0 : 0.0);
+      if (static_cast<std::size_t>(i) >= n_adapt_from) theta += p.beta * a_arr[i];
     }
     const bool fire = !refractory && v >= theta;
-    s.psi[i] = refractory ? 0.0 : h * std::max(0.0, 1.0 - std::abs(v - theta) / v_th);
-    s.z[i] = fire ? 1.0 : 0.0;
-    s.v[i] = v;
+    psi_arr[i] = refractory ? 0.0 : h * std::max(0.0, 1.0 - std::abs(v - theta) / v_th);
+    z_arr[i] = fire ? 1.0 : 0.0;
+    v_arr[i] = v;
     if (fire) {
-      s.ref[i] = n_ref_;
+      ref = n_ref;
       s.spiking.push_back(static_cast<std::uint32_t>(i));
     }
+    ref_arr[i] = ref;
+  }
+}
+}  // namespace
+
+void lif::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const {
+  const double* in = input.data();
+  const bool value = p_.reset == reset_mode::value;
+  if (has_syn()) {
+    if (p_.adaptive)
+      value ? step_loop<true, true, reset_mode::value>(*this, s, in)
+            : step_loop<true, true, reset_mode::subtract>(*this, s, in);
+    else
+      value ? step_loop<true, false, reset_mode::value>(*this, s, in)
+            : step_loop<true, false, reset_mode::subtract>(*this, s, in);
+  } else {
+    if (p_.adaptive)
+      value ? step_loop<false, true, reset_mode::value>(*this, s, in)
+            : step_loop<false, true, reset_mode::subtract>(*this, s, in);
+    else
+      value ? step_loop<false, false, reset_mode::value>(*this, s, in)
+            : step_loop<false, false, reset_mode::subtract>(*this, s, in);
   }
 }
 

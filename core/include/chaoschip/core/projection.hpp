@@ -119,6 +119,10 @@ class csr_projection final : public projection {
   std::vector<std::size_t> row_ptr_;  // n_pre + 1 offsets
   std::vector<std::uint32_t> post_;
   std::vector<double> weight_;
+  // When every presynaptic row has one weight (e.g. Brunel's J and -gJ), deliver_spikes
+  // reads it once per spike instead of once per synapse: 4 instead of 12 bytes per event.
+  void update_row_weights();
+  std::vector<double> row_weight_;  // empty unless all rows are uniform
 };
 
 }  // namespace chaoschip

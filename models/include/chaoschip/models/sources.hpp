@@ -44,17 +44,20 @@ class poisson_source final : public population {
   std::size_t size() const noexcept override { return n_; }
   output_kind output() const noexcept override { return output_kind::spikes; }
   void reset() override {
-    spikes_.clear();
+    count_ = 0;
     rng_ = initial_rng_;
   }
   void step(std::int64_t t, const Eigen::Ref<const Eigen::VectorXd>&) override;
-  std::span<const std::uint32_t> spikes() const noexcept override { return spikes_; }
+  std::span<const std::uint32_t> spikes() const noexcept override {
+    return {spikes_.data(), count_};
+  }
 
  private:
   std::size_t n_;
   poisson_table table_;
   random_stream rng_, initial_rng_;
-  std::vector<std::uint32_t> spikes_;
+  std::vector<std::uint32_t> spikes_;  // capacity; the first count_ are this step's spikes
+  std::size_t count_ = 0;
 };
 
 }  // namespace chaoschip::models
