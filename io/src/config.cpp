@@ -360,6 +360,8 @@ std::vector<key_spec> make_schema() {
       .add("c_reg", &train_config::c_reg, non_negative())
       .add("f_target", &train_config::f_target, non_negative())
       .add("average_gradient", &train_config::average_gradient, anything<bool>())
+      .add("momentum", &train_config::momentum, real(bound{0.0, false}, bound{1.0, true}))
+      .add("reset_gradient", &train_config::reset_gradient, anything<bool>())
       .add("w_min", &train_config::w_min, real())
       .add("w_max", &train_config::w_max, [](const double& v, const run_config& c) {
         return std::isfinite(v) && v > c.train.w_min

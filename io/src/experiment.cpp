@@ -8,14 +8,17 @@
 
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/model_population.hpp"
+#include "chaoschip/core/optimizer.hpp"
 #include "chaoschip/core/random.hpp"
 #include "chaoschip/core/recording.hpp"
 #include "chaoschip/core/simulator.hpp"
 #include "chaoschip/io/case_file.hpp"
 #include "chaoschip/io/chip.hpp"
+#include "chaoschip/models/bptt.hpp"
 #include "chaoschip/models/eprop.hpp"
 #include "chaoschip/models/init.hpp"
 #include "chaoschip/models/lif.hpp"
+#include "chaoschip/models/loss.hpp"
 #include "chaoschip/models/rate.hpp"
 #include "chaoschip/models/rate_ode.hpp"
 #include "chaoschip/models/readout.hpp"
@@ -86,20 +89,18 @@ void check_finite_state(const network& net, population_id id, std::int64_t step)
 }  // namespace
 
 void check_supported(const run_config& c) {
-  if (c.train.rule == "bptt")
-    throw parameter_error("train.rule", quoted(c.train.rule),
-                          "\"eprop\" or \"none\" in this version (BPTT is not implemented yet)");
-  if (c.train.rule == "eprop") {
-    if (c.network.model != "lif")
+  if (c.train.rule != "none") {
+    if (c.network.model != "lif" && c.network.model != "rate")
       throw parameter_error("network.model", quoted(c.network.model),
-                            "\"lif\" for e-prop in this version (alif and rate e-prop are not "
-                            "implemented yet)");
-    if (c.train.optimizer != "sgd")
-      throw parameter_error("train.optimizer", quoted(c.train.optimizer),
-                            "\"sgd\" in this version (adam is not implemented yet)");
+                            "\"lif\" or \"rate\" for training in this version (alif and "
+                            "rate_ode training are not implemented yet)");
     if (c.chip.kernel != "float64")
       throw parameter_error("chip.kernel", quoted(c.chip.kernel),
-                            "\"float64\" for training in this version");
+                            "\"float64\" for training in this version (on-chip learning is "
+                            "not implemented yet)");
+    if (c.network.connectivity != "dense")
+      throw parameter_error("network.connectivity", quoted(c.network.connectivity),
+                            "\"dense\" for training in this version");
   }
   const auto& t = c.task.name;
   if (t != "sine" && t != "none" && t != "file")
@@ -269,8 +270,9 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
   if (c.record.states) stated = {b.recurrent, b.readout};
   state_recorder states(net, stated);
 
-  // Per step: the readout (for the loss) and, when training, what e-prop needs.
-  const bool training = c.train.rule == "eprop";
+  // Per step: the readout (for the loss) and what the learning rules need.
+  const bool training = c.train.rule != "none";
+  const bool is_spiking = net.at(b.recurrent).output() == output_kind::spikes;
   struct trajectory_tap final : recorder {
     population_id in, rec, out;
     bool full;
@@ -280,13 +282,19 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
       y.insert(y.end(), g.data(), g.data() + g.size());
       if (!full) return;
       const auto& r = n.at(rec);
-      const std::size_t t = z.size();
-      x.resize(x.size() + n.at(in).size(), 0.0);
-      z.resize(t + r.size(), 0.0);
-      for (auto i : n.at(in).spikes()) x[x.size() - n.at(in).size() + i] += 1.0;
-      for (auto i : r.spikes()) z[t + i] += 1.0;
-      const auto& st = dynamic_cast<const model_population<models::lif>&>(r).state();
-      psi.insert(psi.end(), st.psi.data(), st.psi.data() + st.psi.size());
+      const std::size_t nx = n.at(in).size(), t = z.size();
+      x.resize(x.size() + nx, 0.0);
+      for (auto i : n.at(in).spikes()) x[x.size() - nx + i] += 1.0;
+      if (const auto* lif = dynamic_cast<const model_population<models::lif>*>(&r)) {
+        z.resize(t + r.size(), 0.0);
+        for (auto i : r.spikes()) z[t + i] += 1.0;
+        psi.insert(psi.end(), lif->state().psi.data(), lif->state().psi.data() + r.size());
+      } else {
+        const auto& rate = dynamic_cast<const model_population<models::rate>&>(r);
+        z.insert(z.end(), rate.graded().data(), rate.graded().data() + r.size());
+        const Eigen::ArrayXd d = rate.model_value().pseudo_derivative(rate.state());
+        psi.insert(psi.end(), d.data(), d.data() + d.size());
+      }
     }
     void clear() { x.clear(), z.clear(), psi.clear(), y.clear(); }
   } tap;
@@ -300,30 +308,55 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
     const Eigen::Index n = static_cast<Eigen::Index>(v.size()) / T;
     return Eigen::Map<const models::row_matrix>(v.data(), T, n);
   };
-  const double alpha = std::exp(-c.network.dt / c.neuron.tau_m);
+  // The recurrent layer's decay and input gain: LIF membrane, or the rate map's leak.
+  const double alpha = is_spiking ? std::exp(-c.network.dt / c.neuron.tau_m) : 1.0 - c.neuron.alpha;
+  const double c_z =
+      is_spiking ? (c.neuron.regular_spike_arrival ? 1.0 : 1.0 - alpha) : c.neuron.alpha;
   const double kappa = c.readout.tau > 0 ? std::exp(-c.network.dt / c.readout.tau) : 0.0;
+  const double f_target = c.train.f_target * c.network.dt * 1e-3;
+  const double c_reg = is_spiking ? c.train.c_reg : 0.0;
   const models::eprop_settings es{.alpha = alpha,
-                                  .c_z = c.neuron.regular_spike_arrival ? 1.0 : 1.0 - alpha,
+                                  .c_z = c_z,
                                   .kappa = kappa,
                                   .alpha_out = kappa,
                                   .c_out = 1.0 - kappa,
-                                  .c_reg = c.train.c_reg,
-                                  .f_target = c.train.f_target * c.network.dt * 1e-3,
+                                  .c_reg = c_reg,
+                                  .f_target = f_target,
                                   .average_gradient = c.train.average_gradient,
                                   .late_signal_inputs = {}};
+  const models::bptt_settings bs{.alpha = alpha,
+                                 .c_z = c_z,
+                                 .v_th = c.neuron.v_th,
+                                 .alpha_out = kappa,
+                                 .c_out = 1.0 - kappa,
+                                 .c_reg = c_reg,
+                                 .f_target = f_target,
+                                 .reset_gradient = c.train.reset_gradient,
+                                 .average_gradient = c.train.average_gradient};
+  const auto loss = models::parse_loss(c.readout.loss);
   auto& proj_in = *net.connection_at(b.in_rec).weights;
   auto& proj_rec = *net.connection_at(b.rec_rec).weights;
   auto& proj_out = *net.connection_at(b.rec_out).weights;
+  optimizer opt({.kind = c.train.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::sgd,
+                 .eta = c.train.eta,
+                 .momentum = c.train.momentum,
+                 .beta1 = c.train.adam_beta1,
+                 .beta2 = c.train.adam_beta2,
+                 .epsilon = c.train.adam_epsilon,
+                 .w_min = c.train.w_min,
+                 .w_max = c.train.w_max},
+                3);
 
   const bool has_target = c.task.name != "none";
-  const std::int64_t batch = c.train.batch;
+  const std::int64_t batch = training ? c.train.batch : 1;
   double last_loss = std::numeric_limits<double>::quiet_NaN();
   std::int64_t step = 0;  // global step counter across all sequences
+  const std::int64_t total = iterations * batch * T;
   for (std::int64_t it = 0; it < iterations; ++it) {
     models::eprop_gradients sum;
-    double loss_sum = 0.0;
-    for (std::int64_t k = 0; k < (training ? batch : 1); ++k) {
-      const auto& seq = task->get(it * (training ? batch : 1) + k);
+    double loss_sum = 0.0, correct = 0.0;
+    for (std::int64_t k = 0; k < batch; ++k) {
+      const auto& seq = task->get(it * batch + k);
       net.reset();
       auto pattern = pattern_of(seq);
       // NEST's e-prop synapses drop the events that would arrive at interval step 0.
@@ -333,8 +366,8 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
       run_options opts;
       opts.first_step = step;
       if (progress) {
-        const std::int64_t total = iterations * (training ? batch : 1) * T, base = step;
-        opts.progress = [&, total, base](std::int64_t done, std::int64_t) {
+        const std::int64_t base = step;
+        opts.progress = [&, base](std::int64_t done, std::int64_t) {
           progress({it + 1, iterations, base + done, total, last_loss});
         };
       }
@@ -342,48 +375,49 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
       check_finite_state(net, b.recurrent, step + T - 1);
       step += T;
       if (!has_target) continue;
-      if (training) {
-        const Eigen::MatrixXd feedback = c.train.feedback == "symmetric"
-                                             ? Eigen::MatrixXd(proj_out.to_dense().transpose())
-                                             : out.initial->feedback;
+      const auto e = models::compute_error(as_matrix(tap.y), seq.target, seq.learning_window, loss);
+      loss_sum += e.loss;
+      correct += e.correct ? 1.0 : 0.0;
+      if (!training) continue;
+      const models::eprop_trajectory tr{as_matrix(tap.x), as_matrix(tap.z), as_matrix(tap.psi), {}};
+      models::eprop_gradients g;
+      if (c.train.rule == "bptt") {
+        g = models::bptt_gradients(tr, e.error, e.window_length, proj_rec.to_dense(),
+                                   proj_out.to_dense(), bs, is_spiking);
+      } else {
         models::eprop_settings seq_settings = es;
         if (c.train.variant == "nest_bsshslm_2020") {
           const auto& next = task->get(it * batch + k + 1).input_spikes;
           if (next.size() > 1) seq_settings.late_signal_inputs = next[1];
         }
-        auto g = models::eprop_lif_gradients(
-            {as_matrix(tap.x), as_matrix(tap.z), as_matrix(tap.psi), as_matrix(tap.y)}, seq.target,
-            seq.learning_window, feedback, seq_settings);
-        loss_sum += g.loss;
-        if (k == 0) {
-          sum = std::move(g);
-        } else {
-          sum.w_in += g.w_in;
-          sum.w_rec += g.w_rec;
-          sum.w_out += g.w_out;
-        }
+        const Eigen::MatrixXd feedback = c.train.feedback == "symmetric"
+                                             ? Eigen::MatrixXd(proj_out.to_dense().transpose())
+                                             : out.initial->feedback;
+        g = models::eprop_gradients_of(tr, e.error, e.window_length, feedback, seq_settings);
+      }
+      if (k == 0) {
+        sum = std::move(g);
       } else {
-        // MSE as NEST's e-prop tests define it: 0.5 sum_t sum_k (y - y*)^2 in the window.
-        const Eigen::MatrixXd y = as_matrix(tap.y);
-        for (Eigen::Index t = 0; t < T; ++t)
-          if (seq.learning_window[static_cast<std::size_t>(t)])
-            loss_sum += 0.5 * (y.row(t) - seq.target.row(t)).squaredNorm();
+        sum.w_in += g.w_in;
+        sum.w_rec += g.w_rec;
+        sum.w_out += g.w_out;
       }
     }
     if (!has_target) continue;
-    last_loss = loss_sum / static_cast<double>(training ? batch : 1);
+    last_loss = loss_sum / static_cast<double>(batch);
     out.train_loss.push_back(last_loss);
+    if (task->classification()) out.train_accuracy.push_back(correct / static_cast<double>(batch));
     if (training) {
-      // Plain gradient descent on the batch mean, then clipping (NEST's eprop_synapse).
-      const double scale = c.train.eta / static_cast<double>(batch);
-      auto update = [&](projection& p, const Eigen::MatrixXd& g, bool zero_diagonal) {
-        Eigen::MatrixXd w = p.to_dense() - scale * g;
-        if (zero_diagonal) w.diagonal().setZero();
-        p.assign(w.cwiseMax(c.train.w_min).cwiseMin(c.train.w_max));
+      const double inv = 1.0 / static_cast<double>(batch);
+      auto update = [&](std::size_t slot, projection& p, const Eigen::MatrixXd& g, bool no_diag) {
+        Eigen::MatrixXd w = p.to_dense();
+        opt.step(slot, w, inv * g);
+        if (no_diag) w.diagonal().setZero();
+        p.assign(w);
       };
-      update(proj_in, sum.w_in, false);
-      update(proj_rec, sum.w_rec, !c.network.autapses);
-      update(proj_out, sum.w_out, false);
+      update(0, proj_in, sum.w_in, false);
+      update(1, proj_rec, sum.w_rec, !c.network.autapses);
+      update(2, proj_out, sum.w_out, false);
     }
   }
   if (progress) progress({iterations, iterations, step, step, last_loss, true});

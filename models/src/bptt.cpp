@@ -4,28 +4,18 @@
 
 namespace chaoschip::models {
 
-eprop_gradients bptt_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd& target,
-                               const std::vector<std::uint8_t>& window,
-                               const Eigen::MatrixXd& w_rec, const Eigen::MatrixXd& w_out,
-                               const bptt_settings& s, bool spiking) {
+eprop_gradients bptt_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd& err,
+                               std::size_t window_length, const Eigen::MatrixXd& w_rec,
+                               const Eigen::MatrixXd& w_out, const bptt_settings& s, bool spiking) {
   const Eigen::Index T = tr.z.rows(), n = tr.z.cols();
-  if (tr.x.rows() != T || tr.psi.rows() != T || tr.y.rows() != T || target.rows() != T ||
-      static_cast<Eigen::Index>(window.size()) != T)
+  if (tr.x.rows() != T || tr.psi.rows() != T || err.rows() != T)
     throw error("bptt_gradients: trajectory lengths differ");
   eprop_gradients g;
-  Eigen::MatrixXd err = tr.y - target;
-  std::size_t window_length = 0;
-  for (Eigen::Index j = 0; j < T; ++j) {
-    if (window[static_cast<std::size_t>(j)])
-      ++window_length;
-    else
-      err.row(j).setZero();
-  }
   const double Td = static_cast<double>(T);
   const Eigen::RowVectorXd counts = tr.z.colwise().sum();
   const Eigen::RowVectorXd rate_error = (counts.array() / Td - s.f_target).matrix();
-  g.loss = 0.5 * err.squaredNorm() + 0.5 * s.c_reg * rate_error.squaredNorm();
-  const Eigen::RowVectorXd reg = s.c_reg * rate_error / Td;  // d loss_reg / d z_j
+  // The firing-rate regulariser 0.5 c_reg sum_r (n_r / T - f_target)^2, d/dz_j:
+  const Eigen::RowVectorXd reg = s.c_reg * rate_error / Td;
 
   g.w_in = Eigen::MatrixXd::Zero(n, tr.x.cols());
   g.w_rec = Eigen::MatrixXd::Zero(n, n);

@@ -4,26 +4,14 @@
 
 namespace chaoschip::models {
 
-eprop_gradients eprop_lif_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd& target,
-                                    const std::vector<std::uint8_t>& window,
-                                    const Eigen::MatrixXd& feedback, const eprop_settings& s) {
+eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::MatrixXd& err,
+                                   std::size_t window_length, const Eigen::MatrixXd& feedback,
+                                   const eprop_settings& s) {
   const Eigen::Index T = tr.z.rows(), n_rec = tr.z.cols(), n_in = tr.x.cols();
-  if (tr.x.rows() != T || tr.psi.rows() != T || tr.y.rows() != T || target.rows() != T ||
-      static_cast<Eigen::Index>(window.size()) != T)
-    throw error("eprop_lif_gradients: trajectory lengths differ");
+  if (tr.x.rows() != T || tr.psi.rows() != T || err.rows() != T)
+    throw error("eprop_gradients_of: trajectory lengths differ");
   eprop_gradients g;
-
-  // Readout error in the learning window, the loss, the learning signal L = E B^T.
-  Eigen::MatrixXd err = tr.y - target;
-  std::size_t window_length = 0;
-  for (Eigen::Index j = 0; j < T; ++j) {
-    if (window[static_cast<std::size_t>(j)])
-      ++window_length;
-    else
-      err.row(j).setZero();
-  }
-  g.loss = 0.5 * err.squaredNorm();
-  const Eigen::MatrixXd learning = err * feedback.transpose();  // [T, n_rec]
+  const Eigen::MatrixXd learning = err * feedback.transpose();  // L = B E, [T, n_rec]
 
   // Presynaptic traces.
   Eigen::MatrixXd zbar_in(T, n_in), zbar_rec(T, n_rec), zbar_out(T, n_rec);

@@ -10,6 +10,7 @@
 #include "chaoschip/models/activation.hpp"
 #include "chaoschip/models/bptt.hpp"
 #include "chaoschip/models/eprop.hpp"
+#include "chaoschip/models/loss.hpp"
 
 using namespace chaoschip;
 using namespace chaoschip::models;
@@ -140,8 +141,9 @@ TEST_CASE("BPTT equals central finite differences on a small rate network", "[le
     const problem p = make_problem(T, n_in, n_out, rng);
     const bptt_settings s{.alpha = 0.7, .c_z = 0.3, .alpha_out = 0.8, .c_out = 0.2};
     const auto tr = rate_forward(w, p, s);
-    const auto g = bptt_gradients(tr, p.target, p.window, w.w_rec, w.w_out, s, false);
-    CHECK(g.loss == Approx(loss_of(tr, p, s)).epsilon(1e-12));
+    const auto e = compute_error(tr.y, p.target, p.window, loss_kind::mse);
+    CHECK(e.loss == Approx(loss_of(tr, p, s)).epsilon(1e-12));
+    const auto g = bptt_gradients(tr, e.error, e.window_length, w.w_rec, w.w_out, s, false);
     check_against_fd(
         w, p, s, [&](const net_weights& ww) { return rate_forward(ww, p, s); }, g, 1e-6);
   }
@@ -169,7 +171,9 @@ TEST_CASE("BPTT equals central finite differences on a LIF network with a smooth
     auto forward = [&](const net_weights& ww) {
       return lif_forward(ww, p, s, gamma, spike_kind::soft);
     };
-    const auto g = bptt_gradients(forward(w), p.target, p.window, w.w_rec, w.w_out, s, true);
+    const auto tr = forward(w);
+    const auto e = compute_error(tr.y, p.target, p.window, loss_kind::mse);
+    const auto g = bptt_gradients(tr, e.error, e.window_length, w.w_rec, w.w_out, s, true);
     check_against_fd(w, p, s, forward, g, 1e-6);
   }
 }
@@ -204,8 +208,9 @@ TEST_CASE("e-prop with symmetric feedback equals BPTT exactly without recurrent 
     w.w_rec.diagonal().setZero();
     const auto tr = lif_forward(w, p, s, gamma, spike_kind::hard);
     REQUIRE(tr.z.sum() > 10);  // the network spikes
-    const auto gb = bptt_gradients(tr, p.target, p.window, w.w_rec, w.w_out, s, true);
-    const auto ge = eprop_lif_gradients(tr, p.target, p.window, w.w_out.transpose(), es);
+    const auto e = compute_error(tr.y, p.target, p.window, loss_kind::mse);
+    const auto gb = bptt_gradients(tr, e.error, e.window_length, w.w_rec, w.w_out, s, true);
+    const auto ge = eprop_gradients_of(tr, e.error, e.window_length, w.w_out.transpose(), es);
     auto rel = [](const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
       return (a - b).norm() / b.norm();
     };

@@ -102,7 +102,9 @@ struct train_config {
   double f_target = 10.0;
   bool average_gradient = false;
   // Additions to the contract:
-  double w_min = -100.0;  // weights are clipped to [w_min, w_max] after every update (NEST)
+  double momentum = 0.0;        // sgd momentum (0: plain gradient descent)
+  bool reset_gradient = false;  // bptt: propagate through the LIF reset (Bellec: stop-gradient)
+  double w_min = -100.0;        // weights are clipped to [w_min, w_max] after every update (NEST)
   double w_max = 100.0;
 
   bool operator==(const train_config&) const = default;

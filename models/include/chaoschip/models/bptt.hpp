@@ -36,9 +36,9 @@ struct bptt_settings {
 };
 
 // `tr.psi` holds dz/dv (LIF) or phi'(h) (rate) per step; `tr.z` the spikes (LIF) or rates.
-eprop_gradients bptt_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd& target,
-                               const std::vector<std::uint8_t>& window,
-                               const Eigen::MatrixXd& w_rec, const Eigen::MatrixXd& w_out,
-                               const bptt_settings& s, bool spiking);
+// `error`: dLoss/dy per step as models/loss.hpp computes it (E), zero outside the window.
+eprop_gradients bptt_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd& error,
+                               std::size_t window_length, const Eigen::MatrixXd& w_rec,
+                               const Eigen::MatrixXd& w_out, const bptt_settings& s, bool spiking);
 
 }  // namespace chaoschip::models

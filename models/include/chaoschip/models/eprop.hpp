@@ -48,12 +48,13 @@ struct eprop_settings {
 
 struct eprop_gradients {
   Eigen::MatrixXd w_in, w_rec, w_out;  // [post, pre]
-  double loss = 0.0;                   // 0.5 sum (y - y*)^2 over the learning window
 };
 
-// `target` [T, n_out], `window` [T] (1 where the error counts), `feedback` B [n_rec, n_out].
-eprop_gradients eprop_lif_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd& target,
-                                    const std::vector<std::uint8_t>& window,
-                                    const Eigen::MatrixXd& feedback, const eprop_settings& s);
+// `error` [T, n_out]: the readout error E (models/loss.hpp), zero outside the learning
+// window of `window_length` steps; `feedback` B [n_rec, n_out]. For rate networks the same
+// rule is RFLO-like e-prop: psi = phi'(h), z = the rates, alpha = 1 - leak, c_z = leak.
+eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::MatrixXd& error,
+                                   std::size_t window_length, const Eigen::MatrixXd& feedback,
+                                   const eprop_settings& s);
 
 }  // namespace chaoschip::models
