@@ -344,7 +344,9 @@ std::vector<key_spec> make_schema() {
                             [](const run_config& c) -> const std::string& { return c.task.name; }),
            "task.name")
       .add("steps", &task_config::steps, int_range(1))
-      .add("input_rate", &task_config::input_rate, non_negative());
+      .add("input_rate", &task_config::input_rate, non_negative())
+      .add("delay", &task_config::delay, int_range(0))
+      .add("coherence", &task_config::coherence, real(bound{0.0, false}, bound{1.0, false}));
 
   section<train_config>(s, "train", &run_config::train)
       .add("rule", &train_config::rule, one_of({"eprop", "bptt", "none"}))
