@@ -82,7 +82,9 @@ struct task_config {
   std::string file;
   // Additions to the contract:
   std::int64_t steps = 1000;  // sequence length (generated tasks)
-  double input_rate = 50.0;   // Hz, Poisson-like input spikes (sine)
+  double input_rate = 50.0;   // Hz, Poisson-like input spikes (sine; base rate elsewhere)
+  std::int64_t delay = 50;     // steps: copy / delayed_xor lag, dms and evidence delay
+  double coherence = 0.5;      // decision: evidence strength in [0, 1]
 
   bool operator==(const task_config&) const = default;
 };
