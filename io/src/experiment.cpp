@@ -90,10 +90,10 @@ void check_finite_state(const network& net, population_id id, std::int64_t step)
 
 void check_supported(const run_config& c) {
   if (c.train.rule != "none") {
-    if (c.network.model != "lif" && c.network.model != "rate")
+    if (c.network.model == "rate_ode")
       throw parameter_error("network.model", quoted(c.network.model),
-                            "\"lif\" or \"rate\" for training in this version (alif and "
-                            "rate_ode training are not implemented yet)");
+                            "\"lif\", \"alif\" or \"rate\" for training in this version "
+                            "(rate_ode training is not implemented yet)");
     if (c.chip.kernel != "float64")
       throw parameter_error("chip.kernel", quoted(c.chip.kernel),
                             "\"float64\" for training in this version (on-chip learning is "
@@ -315,24 +315,34 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
   const double kappa = c.readout.tau > 0 ? std::exp(-c.network.dt / c.readout.tau) : 0.0;
   const double f_target = c.train.f_target * c.network.dt * 1e-3;
   const double c_reg = is_spiking ? c.train.c_reg : 0.0;
-  const models::eprop_settings es{.alpha = alpha,
-                                  .c_z = c_z,
-                                  .kappa = kappa,
-                                  .alpha_out = kappa,
-                                  .c_out = 1.0 - kappa,
-                                  .c_reg = c_reg,
-                                  .f_target = f_target,
-                                  .average_gradient = c.train.average_gradient,
-                                  .late_signal_inputs = {}};
-  const models::bptt_settings bs{.alpha = alpha,
-                                 .c_z = c_z,
-                                 .v_th = c.neuron.v_th,
-                                 .alpha_out = kappa,
-                                 .c_out = 1.0 - kappa,
-                                 .c_reg = c_reg,
-                                 .f_target = f_target,
-                                 .reset_gradient = c.train.reset_gradient,
-                                 .average_gradient = c.train.average_gradient};
+  models::eprop_settings es;
+  es.alpha = alpha;
+  es.c_z = c_z;
+  es.kappa = kappa;
+  es.alpha_out = kappa;
+  es.c_out = 1.0 - kappa;
+  es.c_reg = c_reg;
+  es.f_target = f_target;
+  es.average_gradient = c.train.average_gradient;
+  models::bptt_settings bs;
+  bs.alpha = alpha;
+  bs.c_z = c_z;
+  bs.v_th = c.neuron.v_th;
+  bs.alpha_out = kappa;
+  bs.c_out = 1.0 - kappa;
+  bs.c_reg = c_reg;
+  bs.f_target = f_target;
+  bs.reset_gradient = c.train.reset_gradient;
+  bs.average_gradient = c.train.average_gradient;
+  if (c.network.model == "alif") {
+    const auto& lif = dynamic_cast<const model_population<models::lif>&>(net.at(b.recurrent));
+    const auto n = static_cast<std::size_t>(c.network.n_rec);
+    es.rho = bs.rho = lif.model_value().rho();
+    es.beta = bs.beta = Eigen::VectorXd(static_cast<Eigen::Index>(n));
+    for (std::size_t i = 0; i < n; ++i)
+      es.beta[static_cast<Eigen::Index>(i)] = bs.beta[static_cast<Eigen::Index>(i)] =
+          lif.model_value().beta_of(i, n);
+  }
   const auto loss = models::parse_loss(c.readout.loss);
   auto& proj_in = *net.connection_at(b.in_rec).weights;
   auto& proj_rec = *net.connection_at(b.rec_rec).weights;

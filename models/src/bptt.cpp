@@ -22,6 +22,11 @@ eprop_gradients bptt_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd
   g.w_out = Eigen::MatrixXd::Zero(w_out.rows(), n);
   Eigen::RowVectorXd y_adj = Eigen::RowVectorXd::Zero(w_out.rows());  // d loss / d y_j
   Eigen::RowVectorXd v_adj_next = Eigen::RowVectorXd::Zero(n);        // d loss / d v_{j+1}
+  Eigen::RowVectorXd a_adj_next = Eigen::RowVectorXd::Zero(n);        // d loss / d a_{j+1}
+  const bool adaptive = spiking && s.beta.size() > 0;
+  if (adaptive && s.beta.size() != n) throw error("bptt_gradients: beta size");
+  const Eigen::RowVectorXd beta =
+      adaptive ? Eigen::RowVectorXd(s.beta.transpose()) : Eigen::RowVectorXd::Zero(n);
   for (Eigen::Index j = T - 1; j >= 0; --j) {
     y_adj = err.row(j) + s.alpha_out * y_adj;
     // z_j (spikes or rates) feeds the readout at j and the recurrent layer at j + 1.
@@ -29,8 +34,11 @@ eprop_gradients bptt_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd
     if (j + 1 < T) {
       z_adj.noalias() += s.c_z * v_adj_next * w_rec;  // row form of W_rec^T v_adj
       if (spiking && s.reset_gradient) z_adj -= s.v_th * v_adj_next;
+      if (adaptive) z_adj += a_adj_next;  // a_{j+1} = rho a_j + z_j
     }
     const Eigen::RowVectorXd v_adj = tr.psi.row(j).cwiseProduct(z_adj) + s.alpha * v_adj_next;
+    if (adaptive)  // z_j depends on a_j through the threshold: dz/da = -beta psi
+      a_adj_next = s.rho * a_adj_next - beta.cwiseProduct(tr.psi.row(j)).cwiseProduct(z_adj);
     g.w_out.noalias() += s.c_out * y_adj.transpose() * tr.z.row(j);
     g.w_in.noalias() += s.c_z * v_adj.transpose() * tr.x.row(j);
     if (j > 0) g.w_rec.noalias() += s.c_z * v_adj.transpose() * tr.z.row(j - 1);

@@ -32,9 +32,21 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
   const Eigen::RowVectorXd reg = s.c_reg * ((counts.array() / Td - s.f_target) / Td).matrix();
   Eigen::MatrixXd factor(T, n_rec);
   Eigen::RowVectorXd filtered = Eigen::RowVectorXd::Zero(n_rec);
+  const bool adaptive = s.beta.size() > 0;
+  if (adaptive && s.beta.size() != n_rec) throw error("eprop_gradients_of: beta size");
+  const Eigen::RowVectorXd beta =
+      adaptive ? Eigen::RowVectorXd(s.beta.transpose()) : Eigen::RowVectorXd::Zero(n_rec);
+  Eigen::RowVectorXd lambda = Eigen::RowVectorXd::Zero(n_rec), w_next(n_rec);
   for (Eigen::Index j = T - 1; j >= 0; --j) {
     filtered = s.kappa * filtered + (1.0 - s.kappa) * learning.row(j);
-    factor.row(j) = tr.psi.row(j).cwiseProduct(filtered + reg);
+    const Eigen::RowVectorXd w = filtered + reg;
+    if (adaptive && j + 1 < T) {
+      // lambda_j = (rho - beta psi_{j+1}) lambda_{j+1} - beta psi_{j+1} w_{j+1}
+      const Eigen::RowVectorXd bp = beta.cwiseProduct(tr.psi.row(j + 1));
+      lambda = (s.rho - bp.array()).matrix().cwiseProduct(lambda) - bp.cwiseProduct(w_next);
+    }
+    factor.row(j) = tr.psi.row(j).cwiseProduct(w + lambda);
+    w_next = w;
   }
   g.w_in.noalias() = factor.transpose() * zbar_in;
   g.w_rec.noalias() = factor.transpose() * zbar_rec;

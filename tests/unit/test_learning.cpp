@@ -63,11 +63,13 @@ eprop_trajectory lif_forward(const net_weights& w, const problem& p, const bptt_
   eprop_trajectory tr{p.x, Eigen::MatrixXd(T, n), Eigen::MatrixXd(T, n),
                       Eigen::MatrixXd(T, w.w_out.rows())};
   Eigen::VectorXd v = Eigen::VectorXd::Zero(n), z = Eigen::VectorXd::Zero(n),
-                  y = Eigen::VectorXd::Zero(w.w_out.rows());
+                  a = Eigen::VectorXd::Zero(n), y = Eigen::VectorXd::Zero(w.w_out.rows());
+  const bool adaptive = s.beta.size() > 0;
   for (Eigen::Index j = 0; j < T; ++j) {
     v = s.alpha * v + s.c_z * (w.w_in * p.x.row(j).transpose() + w.w_rec * z) - s.v_th * z;
+    if (adaptive) a = s.rho * a + z;
     for (Eigen::Index i = 0; i < n; ++i) {
-      const double u = v[i] - s.v_th;
+      const double u = v[i] - s.v_th - (adaptive ? s.beta[i] * a[i] : 0.0);
       z[i] = kind == spike_kind::soft ? soft(u, s.v_th, gamma) : (u >= 0 ? 1.0 : 0.0);
       tr.psi(j, i) = dsoft(u, s.v_th, gamma);
     }
@@ -139,7 +141,11 @@ TEST_CASE("BPTT equals central finite differences on a small rate network", "[le
                   normal_matrix(n_out, n, 0.5, rng),
                   {}};
     const problem p = make_problem(T, n_in, n_out, rng);
-    const bptt_settings s{.alpha = 0.7, .c_z = 0.3, .alpha_out = 0.8, .c_out = 0.2};
+    bptt_settings s;
+    s.alpha = 0.7;
+    s.c_z = 0.3;
+    s.alpha_out = 0.8;
+    s.c_out = 0.2;
     const auto tr = rate_forward(w, p, s);
     const auto e = compute_error(tr.y, p.target, p.window, loss_kind::mse);
     CHECK(e.loss == Approx(loss_of(tr, p, s)).epsilon(1e-12));
@@ -159,15 +165,22 @@ TEST_CASE("BPTT equals central finite differences on a LIF network with a smooth
                 normal_matrix(n_out, n, 1.0, rng),
                 {}};
   const problem p = make_problem(T, n_in, n_out, rng);
-  for (double c_reg : {0.0, 3.0}) {
-    const bptt_settings s{.alpha = 0.9,
-                          .c_z = 0.5,
-                          .v_th = v_th,
-                          .alpha_out = 0.85,
-                          .c_out = 0.15,
-                          .c_reg = c_reg,
-                          .f_target = 0.05,
-                          .reset_gradient = true};
+  for (int variant = 0; variant < 3; ++variant) {
+    bptt_settings s;
+    s.alpha = 0.9;
+    s.c_z = 0.5;
+    s.v_th = v_th;
+    s.alpha_out = 0.85;
+    s.c_out = 0.15;
+    s.c_reg = variant == 1 ? 3.0 : 0.0;
+    s.f_target = 0.05;
+    s.reset_gradient = true;
+    if (variant == 2) {  // ALIF: adaptive thresholds on some neurons
+      s.rho = 0.95;
+      s.beta = Eigen::VectorXd::Zero(n);
+      s.beta.tail(3).setConstant(0.4);
+    }
+    INFO("variant " << variant);
     auto forward = [&](const net_weights& ww) {
       return lif_forward(ww, p, s, gamma, spike_kind::soft);
     };
@@ -178,50 +191,57 @@ TEST_CASE("BPTT equals central finite differences on a LIF network with a smooth
   }
 }
 
-TEST_CASE("e-prop with symmetric feedback equals BPTT exactly without recurrent weights",
-          "[learning]") {
+TEST_CASE(
+    "e-prop with symmetric feedback equals BPTT exactly without recurrent weights (LIF, ALIF)",
+    "[learning]") {
   random_stream rng(3, "eprop.bptt");
   const Eigen::Index T = 300, n_in = 10, n = 12, n_out = 2;
   const double v_th = 0.3, gamma = 0.3, kappa = 0.9;
   const problem p = make_problem(T, n_in, n_out, rng);
-  const bptt_settings s{.alpha = 0.95,
-                        .c_z = 0.3,
-                        .v_th = v_th,
-                        .alpha_out = kappa,
-                        .c_out = 1 - kappa,
-                        .c_reg = 2.0,
-                        .f_target = 0.02};
-  const eprop_settings es{.alpha = s.alpha,
-                          .c_z = s.c_z,
-                          .kappa = kappa,
-                          .alpha_out = kappa,
-                          .c_out = 1 - kappa,
-                          .c_reg = s.c_reg,
-                          .f_target = s.f_target,
-                          .average_gradient = false,
-                          .late_signal_inputs = {}};
-  for (double rec_scale : {0.0, 0.3}) {
-    net_weights w{normal_matrix(n, n_in, 1.0, rng),
-                  normal_matrix(n, n, rec_scale, rng),
-                  normal_matrix(n_out, n, 1.0, rng),
-                  {}};
-    w.w_rec.diagonal().setZero();
-    const auto tr = lif_forward(w, p, s, gamma, spike_kind::hard);
-    REQUIRE(tr.z.sum() > 10);  // the network spikes
-    const auto e = compute_error(tr.y, p.target, p.window, loss_kind::mse);
-    const auto gb = bptt_gradients(tr, e.error, e.window_length, w.w_rec, w.w_out, s, true);
-    const auto ge = eprop_gradients_of(tr, e.error, e.window_length, w.w_out.transpose(), es);
-    auto rel = [](const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
-      return (a - b).norm() / b.norm();
-    };
-    INFO("recurrent weight scale " << rec_scale);
-    CHECK(rel(ge.w_out, gb.w_out) < 1e-12);  // the readout gradient is exact in both
-    if (rec_scale == 0.0) {
-      CHECK(rel(ge.w_in, gb.w_in) < 1e-12);
-      CHECK(rel(ge.w_rec, gb.w_rec) < 1e-12);
-    } else {
-      CHECK(rel(ge.w_in, gb.w_in) > 1e-3);
-      CHECK(rel(ge.w_rec, gb.w_rec) > 1e-3);
+  for (bool adaptive : {false, true})
+    for (double rec_scale : {0.0, 0.3}) {
+      bptt_settings s;
+      s.alpha = 0.95;
+      s.c_z = 0.3;
+      s.v_th = v_th;
+      s.alpha_out = kappa;
+      s.c_out = 1 - kappa;
+      s.c_reg = 2.0;
+      s.f_target = 0.02;
+      eprop_settings es;
+      es.alpha = s.alpha;
+      es.c_z = s.c_z;
+      es.kappa = kappa;
+      es.alpha_out = kappa;
+      es.c_out = 1 - kappa;
+      es.c_reg = s.c_reg;
+      es.f_target = s.f_target;
+      if (adaptive) {
+        s.rho = es.rho = 0.97;
+        s.beta = es.beta = Eigen::VectorXd::LinSpaced(n, 0.0, 0.5);
+      }
+      INFO("adaptive " << adaptive);
+      net_weights w{normal_matrix(n, n_in, 1.0, rng),
+                    normal_matrix(n, n, rec_scale, rng),
+                    normal_matrix(n_out, n, 1.0, rng),
+                    {}};
+      w.w_rec.diagonal().setZero();
+      const auto tr = lif_forward(w, p, s, gamma, spike_kind::hard);
+      REQUIRE(tr.z.sum() > 10);  // the network spikes
+      const auto e = compute_error(tr.y, p.target, p.window, loss_kind::mse);
+      const auto gb = bptt_gradients(tr, e.error, e.window_length, w.w_rec, w.w_out, s, true);
+      const auto ge = eprop_gradients_of(tr, e.error, e.window_length, w.w_out.transpose(), es);
+      auto rel = [](const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
+        return (a - b).norm() / b.norm();
+      };
+      INFO("recurrent weight scale " << rec_scale);
+      CHECK(rel(ge.w_out, gb.w_out) < 1e-12);  // the readout gradient is exact in both
+      if (rec_scale == 0.0) {
+        CHECK(rel(ge.w_in, gb.w_in) < 1e-12);
+        CHECK(rel(ge.w_rec, gb.w_rec) < 1e-12);
+      } else {
+        CHECK(rel(ge.w_in, gb.w_in) > 1e-3);
+        CHECK(rel(ge.w_rec, gb.w_rec) > 1e-3);
+      }
     }
-  }
 }

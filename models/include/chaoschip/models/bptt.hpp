@@ -33,6 +33,9 @@ struct bptt_settings {
   // without recurrent weights.
   bool reset_gradient = false;
   bool average_gradient = false;
+  // ALIF: a_j = rho a_{j-1} + z_{j-1}, threshold v_th + beta a_j (empty beta: LIF).
+  double rho = 0.0;
+  Eigen::VectorXd beta;
 };
 
 // `tr.psi` holds dz/dv (LIF) or phi'(h) (rate) per step; `tr.z` the spikes (LIF) or rates.

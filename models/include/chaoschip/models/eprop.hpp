@@ -10,9 +10,11 @@
 //   g_rp        = sum_j L_r[j] ebar_rp[j] + R_r sum_j e_rp[j],  L = B E,  E = y - y*
 //   R_r         = c_reg (n_r / T - f_target) / T                   (firing-rate regulariser)
 //   g_kr (out)  = sum_j E_k[j] zbar_out_r[j],  zbar_out[j] = alpha_out zbar_out[j-1] + c_out z[j]
-// The per-synapse filter is evaluated as sum_i psi_r[i] (Ltilde_r[i] + R_r) zbar_p[i] with
-// the learning signal filtered backwards, Ltilde[i] = (1 - kappa) sum_{j>=i} kappa^(j-i) L[j]:
-// the same numbers as the online traces (to round-off), as one matrix product per matrix.
+// The per-synapse filter is evaluated as sum_i A_r[i] zbar_p[i], A_r[i] = psi_r[i] (w_r[i] +
+// lambda_r[i]), with w = Ltilde + R, the learning signal filtered backwards (Ltilde[i] =
+// (1 - kappa) sum_{j>=i} kappa^(j-i) L[j]) and lambda the adjoint of the adaptation
+// eligibility (0 without adaptation): the same numbers as the online per-synapse traces (to
+// round-off), as one matrix product per weight matrix.
 #include <cstdint>
 #include <vector>
 
@@ -38,6 +40,11 @@ struct eprop_settings {
   double c_reg = 0.0;      // firing-rate regularisation strength
   double f_target = 0.0;   // target spikes per step
   bool average_gradient = false;
+  // ALIF: adaptation decay rho and per-neuron strength beta (empty: no adaptation). The
+  // eligibility gains the adaptation vector: e = psi (zbar - beta eps[j-1]),
+  // eps[j] = rho eps[j-1] + e[j] (spec section 10).
+  double rho = 0.0;
+  Eigen::VectorXd beta;
   // NEST's "late learning signal" (spec section 5.1): NEST computes an input synapse's
   // gradient when the presynaptic neuron's first spike of the next interval arrives; when
   // that is at interval step 1, the learning signal of the last step has not arrived yet,

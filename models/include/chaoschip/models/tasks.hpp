@@ -12,7 +12,7 @@ namespace chaoschip::models {
 struct task_params {
   std::size_t n_in = 100;
   std::size_t n_out = 1;
-  std::size_t steps = 1000;   // sequence length
+  std::size_t steps = 1000;  // sequence length
   double dt_ms = 1.0;
   double input_rate_hz = 50.0;  // base rate of the input spike channels
   std::int64_t delay = 50;      // steps
