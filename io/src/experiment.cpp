@@ -23,8 +23,10 @@
 #include "chaoschip/models/rate_ode.hpp"
 #include "chaoschip/models/readout.hpp"
 #include "chaoschip/models/sources.hpp"
+#include "chaoschip/models/tasks.hpp"
 #include "chaoschip/neuromorphic/mapping.hpp"
 #include "chaoschip/neuromorphic/profile.hpp"
+#include "chaoschip/neuromorphic/quantize.hpp"
 
 namespace chaoschip::io {
 
@@ -94,19 +96,17 @@ void check_supported(const run_config& c) {
       throw parameter_error("network.model", quoted(c.network.model),
                             "\"lif\", \"alif\" or \"rate\" for training in this version "
                             "(rate_ode training is not implemented yet)");
-    if (c.chip.kernel != "float64")
+    if (c.chip.kernel != "float64" && c.chip.kernel != "loihi")
       throw parameter_error("chip.kernel", quoted(c.chip.kernel),
-                            "\"float64\" for training in this version (on-chip learning is "
-                            "not implemented yet)");
+                            "\"float64\" or \"loihi\" for training in this version (on-chip "
+                            "learning on the other kernels is not implemented yet)");
+    if (c.chip.kernel == "loihi" && c.network.model != "lif")
+      throw parameter_error("network.model", quoted(c.network.model),
+                            "\"lif\" for training on the loihi kernel");
     if (c.network.connectivity != "dense")
       throw parameter_error("network.connectivity", quoted(c.network.connectivity),
                             "\"dense\" for training in this version");
   }
-  const auto& t = c.task.name;
-  if (t != "sine" && t != "none" && t != "file")
-    throw parameter_error("task.name", quoted(t),
-                          "one of \"sine\", \"none\", \"file\" in this version (the other "
-                          "tasks are not implemented yet)");
   if (c.floss.enabled)
     throw parameter_error("floss.enabled", "true",
                           "false in this version (flossing is not implemented yet)");
@@ -139,6 +139,18 @@ std::unique_ptr<models::task> make_task(const run_config& c) {
     return models::make_sine_task(n_in, n_out, steps, c.task.input_rate, c.network.dt,
                                   static_cast<std::uint64_t>(c.seed));
   if (c.task.name == "none") return models::make_silent_task(n_in, n_out, steps);
+  if (c.task.name != "file") {
+    models::task_params p;
+    p.n_in = n_in;
+    p.n_out = n_out;
+    p.steps = steps;
+    p.dt_ms = c.network.dt;
+    p.input_rate_hz = c.task.input_rate;
+    p.delay = c.task.delay;
+    p.coherence = c.task.coherence;
+    p.seed = static_cast<std::uint64_t>(c.seed);
+    return models::make_generated_task(c.task.name, p);
+  }
   if (c.task.name == "file") {
     auto cases = read_case_task(c.task.file, c.network.n_in, c.network.n_out);
     std::vector<models::sequence> seqs;
@@ -256,6 +268,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
   auto b = build_network(c, *out.initial);
   auto& net = b.net;
   auto& input = dynamic_cast<models::spike_pattern_source&>(net.at(b.input));
+  const std::optional<neuromorphic::chip_mapping> initial_chip = b.chip;
 
   const auto T = static_cast<std::int64_t>(task->steps());
   const std::int64_t iterations = std::max<std::int64_t>(c.train.iterations, 1);
@@ -276,16 +289,29 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
   struct trajectory_tap final : recorder {
     population_id in, rec, out;
     bool full;
-    std::vector<double> x, z, psi, y;
+    double psi_scale = 1.0;         // chip kernels: pseudo-derivative per unit of the float v
+    std::uint32_t input_delay = 0;  // chip synapses that delay the input by a step
+    std::vector<double> x, z, psi, y, x_prev;
     void record(std::int64_t, const network& n) override {
       const auto& g = n.at(out).graded();
       y.insert(y.end(), g.data(), g.data() + g.size());
       if (!full) return;
       const auto& r = n.at(rec);
       const std::size_t nx = n.at(in).size(), t = z.size();
-      x.resize(x.size() + nx, 0.0);
-      for (auto i : n.at(in).spikes()) x[x.size() - nx + i] += 1.0;
-      if (const auto* lif = dynamic_cast<const model_population<models::lif>*>(&r)) {
+      // The input as the recurrent layer sees it: a step later behind Loihi's Dense.
+      std::vector<double> now(nx, 0.0);
+      for (auto i : n.at(in).spikes()) now[i] += 1.0;
+      if (input_delay > 0) {
+        if (x_prev.empty()) x_prev.assign(nx, 0.0);
+        std::swap(now, x_prev);
+      }
+      x.insert(x.end(), now.begin(), now.end());
+      if (const auto* chip = dynamic_cast<const model_population<neuromorphic::loihi_lif>*>(&r)) {
+        z.resize(t + r.size(), 0.0);
+        for (auto i : r.spikes()) z[t + i] += 1.0;
+        for (Eigen::Index i = 0; i < chip->state().psi.size(); ++i)
+          psi.push_back(psi_scale * chip->state().psi[i]);
+      } else if (const auto* lif = dynamic_cast<const model_population<models::lif>*>(&r)) {
         z.resize(t + r.size(), 0.0);
         for (auto i : r.spikes()) z[t + i] += 1.0;
         psi.insert(psi.end(), lif->state().psi.data(), lif->state().psi.data() + r.size());
@@ -296,12 +322,17 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
         psi.insert(psi.end(), d.data(), d.data() + d.size());
       }
     }
-    void clear() { x.clear(), z.clear(), psi.clear(), y.clear(); }
+    void clear() { x.clear(), z.clear(), psi.clear(), y.clear(), x_prev.clear(); }
   } tap;
   tap.in = b.input;
   tap.rec = b.recurrent;
   tap.out = b.readout;
   tap.full = training;
+  const bool on_chip = b.chip && b.chip->kernel == neuromorphic::kernel_kind::loihi;
+  if (on_chip) {
+    tap.psi_scale = b.chip->sigma;  // d/dv_float = sigma d/dv_int
+    tap.input_delay = 1;
+  }
   std::vector<recorder*> recs{&spikes, &states, &tap};
 
   auto as_matrix = [T](const std::vector<double>& v) -> Eigen::MatrixXd {
@@ -309,7 +340,10 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
     return Eigen::Map<const models::row_matrix>(v.data(), T, n);
   };
   // The recurrent layer's decay and input gain: LIF membrane, or the rate map's leak.
-  const double alpha = is_spiking ? std::exp(-c.network.dt / c.neuron.tau_m) : 1.0 - c.neuron.alpha;
+  // On Loihi the membrane decays by (4096 - dv) / 4096 per step.
+  const double alpha = on_chip      ? 1.0 - static_cast<double>(b.chip->loihi.dv) / 4096.0
+                       : is_spiking ? std::exp(-c.network.dt / c.neuron.tau_m)
+                                    : 1.0 - c.neuron.alpha;
   const double c_z =
       is_spiking ? (c.neuron.regular_spike_arrival ? 1.0 : 1.0 - alpha) : c.neuron.alpha;
   const double kappa = c.readout.tau > 0 ? std::exp(-c.network.dt / c.readout.tau) : 0.0;
@@ -344,6 +378,8 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
           lif.model_value().beta_of(i, n);
   }
   const auto loss = models::parse_loss(c.readout.loss);
+  const neuromorphic::chip_profile profile = resolve_profile(c.chip);
+  neuromorphic::stochastic_source updates(static_cast<std::uint64_t>(c.seed), "chip.updates");
   auto& proj_in = *net.connection_at(b.in_rec).weights;
   auto& proj_rec = *net.connection_at(b.rec_rec).weights;
   auto& proj_out = *net.connection_at(b.rec_out).weights;
@@ -419,14 +455,45 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
     if (task->classification()) out.train_accuracy.push_back(correct / static_cast<double>(batch));
     if (training) {
       const double inv = 1.0 / static_cast<double>(batch);
+      // On-chip: the optimizer's step on the weights the codes stand for, brought back to
+      // the chip's grid (multiples of the truncation step) with the profile's update
+      // rounding, then clipped to the 8-bit range; no high-precision shadow copy.
+      auto chip_update = [&](std::size_t slot, projection& p, neuromorphic::chip_weights& cw,
+                             const Eigen::MatrixXd& g, bool no_diag) {
+        auto& dense = dynamic_cast<neuromorphic::loihi_dense&>(p);
+        const double scale = cw.scale[0];
+        const Eigen::MatrixXd w0 = dense.integer_weights() * scale;
+        Eigen::MatrixXd w = w0;
+        opt.step(slot, w, inv * g);
+        const auto mode = neuromorphic::determine_sign_mode(dense.integer_weights());
+        const double grid = std::ldexp(
+            1.0, 8 - profile.weight_bits + (mode == neuromorphic::sign_mode::mixed ? 1 : 0));
+        const std::uint64_t call = updates.next_call();
+        Eigen::MatrixXd codes = dense.integer_weights();
+        for (Eigen::Index i = 0; i < codes.size(); ++i) {
+          const double steps = (w.data()[i] - w0.data()[i]) / scale / grid;
+          const double u = updates.uniform(call, static_cast<std::uint64_t>(i));
+          codes.data()[i] += grid * static_cast<double>(neuromorphic::round_scaled(
+                                        steps, profile.update_rounding, u));
+        }
+        codes = codes.cwiseMax(-256.0).cwiseMin(256.0 - grid);
+        if (no_diag) codes.diagonal().setZero();
+        dense.set_integer_weights(codes);
+        cw.codes = codes;
+      };
       auto update = [&](std::size_t slot, projection& p, const Eigen::MatrixXd& g, bool no_diag) {
         Eigen::MatrixXd w = p.to_dense();
         opt.step(slot, w, inv * g);
         if (no_diag) w.diagonal().setZero();
         p.assign(w);
       };
-      update(0, proj_in, sum.w_in, false);
-      update(1, proj_rec, sum.w_rec, !c.network.autapses);
+      if (on_chip) {
+        chip_update(0, proj_in, b.chip->w_in, sum.w_in, false);
+        chip_update(1, proj_rec, b.chip->w_rec, sum.w_rec, !c.network.autapses);
+      } else {
+        update(0, proj_in, sum.w_in, false);
+        update(1, proj_rec, sum.w_rec, !c.network.autapses);
+      }
       update(2, proj_out, sum.w_out, false);
     }
   }
@@ -439,7 +506,11 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
     out.final = *out.initial;
     out.final->feedback.resize(0, 0);
   }
-  if (b.chip) out.chip = chip_data_of(*b.chip, resolve_profile(c.chip));
+  if (b.chip) {
+    // Initial codes as mapped; final codes as learned (chip_update keeps b.chip current).
+    out.chip = chip_data_of(*initial_chip, profile);
+    out.chip->final = chip_data_of(*b.chip, profile).initial;
+  }
 
   for (const auto& [id, train] : spikes.all()) {
     spike_data s{net.name(id), {}, train.node_ids};

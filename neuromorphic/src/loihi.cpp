@@ -32,7 +32,8 @@ loihi_lif::loihi_lif(const parameters& p) : p_(p) {
 
 loihi_lif::state loihi_lif::make_state(std::size_t n) const {
   const auto m = static_cast<Eigen::Index>(n);
-  state s{int_array::Zero(m), int_array::Zero(m), Eigen::ArrayXd::Zero(m), {}};
+  state s{
+      int_array::Zero(m), int_array::Zero(m), Eigen::ArrayXd::Zero(m), Eigen::ArrayXd::Zero(m), {}};
   s.spiking.reserve(n);
   return s;
 }
@@ -52,6 +53,8 @@ void loihi_lif::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) c
     s.u[i] = u;
     std::int64_t v = decay12(s.v[i], dv_factor) + u + bias;
     v = std::clamp(v, -(max - 1), max - 1);
+    const double V = static_cast<double>(std::max<std::int64_t>(vth, 1));
+    s.psi[i] = p_.gamma / V * std::max(0.0, 1.0 - std::abs(static_cast<double>(v) - V) / V);
     const bool fire = v > vth;
     s.z[i] = fire ? 1.0 : 0.0;
     if (fire) {
@@ -118,9 +121,20 @@ Eigen::MatrixXd loihi_dense::to_dense() const {
   return std::ldexp(1.0, weight_exp_) * w_;
 }
 
+void loihi_dense::set_integer_weights(const Eigen::Ref<const Eigen::MatrixXd>& codes) {
+  if (codes.rows() != w_.rows() || codes.cols() != w_.cols())
+    throw error("loihi_dense::set_integer_weights: shape");
+  for (Eigen::Index i = 0; i < codes.size(); ++i)
+    if (codes.data()[i] != std::trunc(codes.data()[i]))
+      throw error("loihi_dense::set_integer_weights: weights must be integers");
+  w_ = codes;
+  touch();
+}
+
 void loihi_dense::assign(const Eigen::Ref<const Eigen::MatrixXd>& w) {
   if (w.rows() != w_.rows() || w.cols() != w_.cols()) throw error("loihi_dense::assign: shape");
   w_ = (std::ldexp(1.0, -weight_exp_) * w).array().round().matrix();
+  touch();
 }
 
 }  // namespace chaoschip::neuromorphic

@@ -30,6 +30,9 @@ struct loihi_lif_parameters {
   std::int64_t bias_mant = 0;  // 13-bit signed
   std::int64_t bias_exp = 0;
   int state_bits = 24;  // u and v width (what-if: other widths)
+  // Learning only: the pseudo-derivative gamma / V max(0, 1 - |v - V| / V), V = vth << 6,
+  // of the membrane before its reset (per unit of the integer v). Not part of the chip.
+  double gamma = 0.3;
 };
 
 class loihi_lif {
@@ -37,7 +40,8 @@ class loihi_lif {
   using parameters = loihi_lif_parameters;
   struct state {
     int_array u, v;
-    Eigen::ArrayXd z;  // 0/1 spikes of the last step
+    Eigen::ArrayXd z;    // 0/1 spikes of the last step
+    Eigen::ArrayXd psi;  // pseudo-derivative of the last step (learning)
     std::vector<std::uint32_t> spiking;
   };
   static constexpr output_kind output = output_kind::spikes;
@@ -81,6 +85,8 @@ class loihi_dense final : public projection {
   void assign(const Eigen::Ref<const Eigen::MatrixXd>& w) override;
 
   const Eigen::MatrixXd& integer_weights() const noexcept { return w_; }
+  // Replace the integer weights (on-chip learning); they must be integers.
+  void set_integer_weights(const Eigen::Ref<const Eigen::MatrixXd>& codes);
   int weight_exp() const noexcept { return weight_exp_; }
 
  private:

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Learning on a chip: e-prop on the sine task with NEST's settings (SGD, eta 1e-4), on the
+# float64 profile and on the loihi profile (8-bit weights, pure low precision: no shadow
+# weights). With stochastic update rounding the loihi network learns to within 2x the
+# float64 final loss; with round-to-nearest most updates are smaller than half a weight
+# step and learning of W_in and W_rec stalls.
+# Usage: chip_learning.sh CHAOSCHIP DATA_DIR
+set -euo pipefail
+exe=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+common=(--quiet --set train.rule=eprop --set train.iterations=300 --set train.eta=1e-4
+        --set train.c_reg=300.0 --set record.spikes=false --set record.states=false)
+"$exe" run "${common[@]}" -o float.h5
+"$exe" run "${common[@]}" --set chip.profile=loihi --set chip.update_rounding=stochastic -o sr.h5
+"$exe" run "${common[@]}" --set chip.profile=loihi --set chip.update_rounding=nearest -o rn.h5
+/usr/bin/python3 - <<'PY'
+import h5py, numpy as np
+def final(path, n=20):
+    f = h5py.File(path, "r")
+    loss = f["train/loss"][...]
+    change = sum(np.abs(f["network/final/" + w][...].astype(float) -
+                        f["network/initial/" + w][...].astype(float)).sum() for w in ("w_in", "w_rec"))
+    return loss[-n:].mean(), loss[0], change
+lf, lf0, _ = final("float.h5")
+ls, ls0, cs = final("sr.h5")
+ln, ln0, cn = final("rn.h5")
+print(f"final loss (mean of the last 20 iterations): float64 {lf:.2f} (from {lf0:.2f}), "
+      f"loihi stochastic {ls:.2f} (from {ls0:.2f}), loihi nearest {ln:.2f} (from {ln0:.2f})")
+print(f"integer weight change (sum |codes|, W_in + W_rec): stochastic {cs:.0f}, nearest {cn:.0f}")
+assert ls < 2.0 * lf, (ls, lf)   # stochastic rounding: within 2x of float64
+assert ln > 1.5 * ls, (ln, ls)   # round-to-nearest: clearly worse
+assert cn < 0.05 * cs, (cn, cs)  # ... because the updates vanish
+PY
+echo "1 passed, 0 failed"
