@@ -48,8 +48,33 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
     factor.row(j) = tr.psi.row(j).cwiseProduct(w + lambda);
     w_next = w;
   }
-  g.w_in.noalias() = factor.transpose() * zbar_in;
-  g.w_rec.noalias() = factor.transpose() * zbar_rec;
+  // Presynaptic sums, per matrix: sum_j factor[j] zbar_p[j].
+  Eigen::MatrixXd back;  // factor filtered backwards with alpha (event path)
+  auto presynaptic = [&](const Eigen::MatrixXd& activity, const Eigen::MatrixXd& zbar,
+                         Eigen::Index lag, Eigen::MatrixXd& out) {
+    const double density = static_cast<double>((activity.array() != 0.0).count()) /
+                           static_cast<double>(activity.size() + 1);
+    const bool event = s.presynaptic == eprop_settings::path::event ||
+                       (s.presynaptic == eprop_settings::path::automatic && density < 0.05);
+    if (!event) {
+      out.noalias() = factor.transpose() * zbar;
+      return;
+    }
+    if (back.size() == 0) {
+      back.resize(T, n_rec);
+      back.row(T - 1) = factor.row(T - 1);
+      for (Eigen::Index j = T - 2; j >= 0; --j)
+        back.row(j) = factor.row(j) + s.alpha * back.row(j + 1);
+    }
+    // A spike of p at step l enters the trace at l + lag and decays with alpha after.
+    out = Eigen::MatrixXd::Zero(n_rec, activity.cols());
+    for (Eigen::Index l = 0; l + lag < T; ++l)
+      for (Eigen::Index p = 0; p < activity.cols(); ++p)
+        if (const double count = activity(l, p); count != 0.0)
+          out.col(p) += (s.c_z * count) * back.row(l + lag).transpose();
+  };
+  presynaptic(tr.x, zbar_in, 0, g.w_in);
+  presynaptic(tr.z, zbar_rec, 1, g.w_rec);
   g.w_out.noalias() = err.transpose() * zbar_out;
   for (auto p : s.late_signal_inputs) {
     // ebar_rp[T-1] for every r, then drop its product with the last learning signal.

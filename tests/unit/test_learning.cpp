@@ -245,3 +245,44 @@ TEST_CASE(
       }
     }
 }
+
+TEST_CASE("e-prop's event-driven presynaptic path equals the dense one", "[learning]") {
+  random_stream rng(4, "eprop.paths");
+  const Eigen::Index T = 400, n_in = 30, n = 20, n_out = 2;
+  const problem p = make_problem(T, n_in, n_out, rng);
+  bptt_settings s;
+  s.alpha = 0.95;
+  s.c_z = 0.3;
+  s.v_th = 0.3;
+  s.alpha_out = 0.9;
+  s.c_out = 0.1;
+  net_weights w{normal_matrix(n, n_in, 1.0, rng),
+                normal_matrix(n, n, 0.3, rng),
+                normal_matrix(n_out, n, 1.0, rng),
+                {}};
+  const auto tr = lif_forward(w, p, s, 0.3, spike_kind::hard);
+  const auto e = compute_error(tr.y, p.target, p.window, loss_kind::mse);
+  eprop_settings es;
+  es.alpha = s.alpha;
+  es.c_z = s.c_z;
+  es.kappa = 0.9;
+  es.alpha_out = 0.9;
+  es.c_out = 0.1;
+  es.c_reg = 1.0;
+  es.f_target = 0.02;
+  es.late_signal_inputs = {3, 7};
+  for (bool adaptive : {false, true}) {
+    if (adaptive) {
+      es.rho = 0.98;
+      es.beta = Eigen::VectorXd::Constant(n, 0.2);
+    }
+    es.presynaptic = eprop_settings::path::dense;
+    const auto gd = eprop_gradients_of(tr, e.error, e.window_length, w.w_out.transpose(), es);
+    es.presynaptic = eprop_settings::path::event;
+    const auto ge = eprop_gradients_of(tr, e.error, e.window_length, w.w_out.transpose(), es);
+    INFO("adaptive " << adaptive);
+    CHECK((gd.w_in - ge.w_in).norm() / gd.w_in.norm() < 1e-12);
+    CHECK((gd.w_rec - ge.w_rec).norm() / gd.w_rec.norm() < 1e-12);
+    CHECK(gd.w_rec.norm() > 0);
+  }
+}

@@ -40,6 +40,13 @@ struct eprop_settings {
   double c_reg = 0.0;      // firing-rate regularisation strength
   double f_target = 0.0;   // target spikes per step
   bool average_gradient = false;
+  // How the presynaptic side is summed: `dense` multiplies the per-step factors with the
+  // traces of every presynaptic neuron (rate networks, dense activity); `event` sums, per
+  // presynaptic spike, the factors filtered backwards with the trace constant (cost
+  // spikes x n_post, as NEST's newer e-prop models compute a synapse's gradient at its
+  // presynaptic spikes from the postsynaptic history); `automatic` picks per matrix from
+  // the activity. The results agree to round-off.
+  enum class path { automatic, dense, event } presynaptic = path::automatic;
   // ALIF: adaptation decay rho and per-neuron strength beta (empty: no adaptation). The
   // eligibility gains the adaptation vector: e = psi (zbar - beta eps[j-1]),
   // eps[j] = rho eps[j-1] + e[j] (spec section 10).
