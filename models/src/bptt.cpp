@@ -44,12 +44,7 @@ eprop_gradients bptt_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd
     if (j > 0) g.w_rec.noalias() += s.c_z * v_adj.transpose() * tr.z.row(j - 1);
     v_adj_next = v_adj;
   }
-  if (s.average_gradient && window_length > 0) {
-    const double inv = 1.0 / static_cast<double>(window_length);
-    g.w_in *= inv;
-    g.w_rec *= inv;
-    g.w_out *= inv;
-  }
+  if (s.average_gradient) g.average_over(window_length);
   return g;
 }
 

@@ -85,12 +85,7 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
     }
     g.w_in.col(p) -= learning.row(T - 1).transpose().cwiseProduct(ebar);
   }
-  if (s.average_gradient && window_length > 0) {
-    const double inv = 1.0 / static_cast<double>(window_length);
-    g.w_in *= inv;
-    g.w_rec *= inv;
-    g.w_out *= inv;
-  }
+  if (s.average_gradient) g.average_over(window_length);
   return g;
 }
 

@@ -9,42 +9,10 @@ exe=$1
 case_file=$2/nest_eprop_regression_case.h5
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$work"
-cat > nest.toml <<TOML
-[network]
-model = "lif"
-n_in = 100
-n_rec = 100
-n_out = 1
-init = "file"
-file = "$case_file"
-dt = 1.0
-[neuron]
-tau_m = 30.0
-v_th = 0.03
-gamma = 0.3
-t_ref = 0.0
-regular_spike_arrival = false
-[readout]
-tau = 30.0
-[task]
-name = "file"
-file = "$case_file"
-[train]
-rule = "eprop"
-variant = "nest_bsshslm_2020"
-feedback = "random"
-optimizer = "sgd"
-eta = 1e-4
-iterations = 5
-batch = 1
-c_reg = 300.0
-f_target = 10.0
-average_gradient = false
-w_min = -100.0
-w_max = 100.0
-TOML
-"$exe" run nest.toml -o out.h5 --quiet
+# NEST's sine-wave example is the regression case's network (same weights and input).
+(cd "$root" && "$exe" run examples/sine_nest.toml --set train.iterations=5 -o "$work/out.h5" --quiet)
 /usr/bin/python3 - "$case_file" <<'PY'
 import sys, h5py, numpy as np
 ref = h5py.File(sys.argv[1], "r")

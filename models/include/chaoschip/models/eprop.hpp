@@ -62,6 +62,14 @@ struct eprop_settings {
 
 struct eprop_gradients {
   Eigen::MatrixXd w_in, w_rec, w_out;  // [post, pre]
+  // train.average_gradient: divide everything by the learning window's length.
+  void average_over(std::size_t window_length) {
+    if (window_length == 0) return;
+    const double inv = 1.0 / static_cast<double>(window_length);
+    w_in *= inv;
+    w_rec *= inv;
+    w_out *= inv;
+  }
 };
 
 // `error` [T, n_out]: the readout error E (models/loss.hpp), zero outside the learning
