@@ -98,11 +98,12 @@ void bm_train(benchmark::State& state, const std::string& toml,
     loss_last = b.train_loss.back();
   }
   // Untimed: the same long run with the spikes recorded, for the rate.
-  const io::run_config rate_cfg = io::parse_config(toml, "<bench>", with(overrides, 1 + kIterations, true));
+  const io::run_config rate_cfg =
+      io::parse_config(toml, "<bench>", with(overrides, 1 + kIterations, true));
   state.counters["rate_Hz"] = recurrent_rate_hz(io::run_experiment(rate_cfg), rate_cfg);
   state.SetItemsProcessed(state.iterations());
-  state.counters["setup_ms"] = benchmark::Counter(
-      1e3 * setup / static_cast<double>(state.iterations()));
+  state.counters["setup_ms"] =
+      benchmark::Counter(1e3 * setup / static_cast<double>(state.iterations()));
   state.counters["loss_first"] = loss_first;
   state.counters["loss_last"] = loss_last;
   state.counters["steps"] = static_cast<double>(short_cfg.task.steps);
@@ -119,18 +120,16 @@ std::string nest_toml() {
 
 // The example names the case file relative to the repository root: given absolute here.
 std::vector<std::string> nest_overrides(const std::string& rule) {
-  const std::string case_file =
-      "\"" + source_dir() + "/tests/data/nest_eprop_regression_case.h5\"";
-  return {"network.file=" + case_file, "task.file=" + case_file,
-          "train.rule=\"" + rule + "\""};
+  const std::string case_file = "\"" + source_dir() + "/tests/data/nest_eprop_regression_case.h5\"";
+  return {"network.file=" + case_file, "task.file=" + case_file, "train.rule=\"" + rule + "\""};
 }
 
 // The generated sine task with generated (gaussian) weights; the rest as NEST's example.
 std::vector<std::string> generated_overrides(const std::string& rule) {
-  return {"network.n_in=100",          "network.n_rec=100",          "network.n_out=1",
-          "network.init=\"gaussian\"", "task.name=\"sine\"",         "task.steps=1000",
-          "train.variant=\"default\"", "train.optimizer=\"sgd\"",    "train.eta=1e-4",
-          "train.c_reg=300.0",         "train.f_target=10.0",        "train.rule=\"" + rule + "\""};
+  return {"network.n_in=100",          "network.n_rec=100",       "network.n_out=1",
+          "network.init=\"gaussian\"", "task.name=\"sine\"",      "task.steps=1000",
+          "train.variant=\"default\"", "train.optimizer=\"sgd\"", "train.eta=1e-4",
+          "train.c_reg=300.0",         "train.f_target=10.0",     "train.rule=\"" + rule + "\""};
 }
 
 void bm_eprop_sine_nest(benchmark::State& state) {
