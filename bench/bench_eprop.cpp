@@ -24,6 +24,8 @@
 // training iterations per second. Counters: setup_ms (t_short minus one iteration),
 // loss_first / loss_last (of the long run: NEST's example starts at 101.96), rate_Hz (mean
 // rate of the recurrent layer over the long run, from one more, untimed, run).
+#include <malloc.h>
+
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -172,4 +174,13 @@ BENCHMARK(bm_bptt_sine_nest)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // As the chaoschip executable does: keep freed training buffers in the heap.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

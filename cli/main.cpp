@@ -1,4 +1,5 @@
 // chaoschip: the command line. Subcommands only; the science lives in the libraries.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -163,6 +164,10 @@ int cmd_chips() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Training allocates the same few large buffers every iteration; keeping freed memory
+  // in the heap instead of returning it to the kernel avoids a page fault per page.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   CLI::App app{
       "chaoschip: recurrent networks on neuromorphic hardware - simulation, "
       "learning (e-prop, BPTT), Lyapunov spectra and chip what-if studies"};

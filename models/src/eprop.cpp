@@ -13,16 +13,31 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
   eprop_gradients g;
   const Eigen::MatrixXd learning = err * feedback.transpose();  // L = B E, [T, n_rec]
 
-  // Presynaptic traces.
-  Eigen::MatrixXd zbar_in(T, n_in), zbar_rec(T, n_rec), zbar_out(T, n_rec);
+  // Which presynaptic path each matrix takes (see eprop_settings::path).
+  auto event_path = [&](const Eigen::MatrixXd& activity) {
+    if (s.presynaptic != eprop_settings::path::automatic)
+      return s.presynaptic == eprop_settings::path::event;
+    const double density = static_cast<double>((activity.array() != 0.0).count()) /
+                           static_cast<double>(activity.size() + 1);
+    return density < 0.25;
+  };
+  const bool event_in = event_path(tr.x), event_rec = event_path(tr.z);
+  // Presynaptic traces (dense path only; the readout's always).
+  Eigen::MatrixXd zbar_in, zbar_rec, zbar_out(T, n_rec);
+  if (!event_in) zbar_in.resize(T, n_in);
+  if (!event_rec) zbar_rec.resize(T, n_rec);
   Eigen::RowVectorXd a = Eigen::RowVectorXd::Zero(n_in), b = Eigen::RowVectorXd::Zero(n_rec),
                      o = Eigen::RowVectorXd::Zero(n_rec);
   for (Eigen::Index j = 0; j < T; ++j) {
-    a = s.alpha * a + s.c_z * tr.x.row(j);
-    if (j > 0) b = s.alpha * b + s.c_z * tr.z.row(j - 1);
+    if (!event_in) {
+      a = s.alpha * a + s.c_z * tr.x.row(j);
+      zbar_in.row(j) = a;
+    }
+    if (!event_rec) {
+      if (j > 0) b = s.alpha * b + s.c_z * tr.z.row(j - 1);
+      zbar_rec.row(j) = b;
+    }
     o = s.alpha_out * o + s.c_out * tr.z.row(j);
-    zbar_in.row(j) = a;
-    zbar_rec.row(j) = b;
     zbar_out.row(j) = o;
   }
 
@@ -49,39 +64,37 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
     w_next = w;
   }
   // Presynaptic sums, per matrix: sum_j factor[j] zbar_p[j].
-  Eigen::MatrixXd back;  // factor filtered backwards with alpha (event path)
-  auto presynaptic = [&](const Eigen::MatrixXd& activity, const Eigen::MatrixXd& zbar,
+  Eigen::MatrixXd back;  // [n_rec, T]: factor filtered backwards with alpha (event path)
+  auto presynaptic = [&](bool event, const Eigen::MatrixXd& activity, const Eigen::MatrixXd& zbar,
                          Eigen::Index lag, Eigen::MatrixXd& out) {
-    const double density = static_cast<double>((activity.array() != 0.0).count()) /
-                           static_cast<double>(activity.size() + 1);
-    const bool event = s.presynaptic == eprop_settings::path::event ||
-                       (s.presynaptic == eprop_settings::path::automatic && density < 0.05);
     if (!event) {
       out.noalias() = factor.transpose() * zbar;
       return;
     }
     if (back.size() == 0) {
-      back.resize(T, n_rec);
-      back.row(T - 1) = factor.row(T - 1);
+      back.resize(n_rec, T);
+      back.col(T - 1) = factor.row(T - 1).transpose();
       for (Eigen::Index j = T - 2; j >= 0; --j)
-        back.row(j) = factor.row(j) + s.alpha * back.row(j + 1);
+        back.col(j) = factor.row(j).transpose() + s.alpha * back.col(j + 1);
     }
     // A spike of p at step l enters the trace at l + lag and decays with alpha after.
     out = Eigen::MatrixXd::Zero(n_rec, activity.cols());
-    for (Eigen::Index l = 0; l + lag < T; ++l)
-      for (Eigen::Index p = 0; p < activity.cols(); ++p)
+    for (Eigen::Index p = 0; p < activity.cols(); ++p)
+      for (Eigen::Index l = 0; l + lag < T; ++l)
         if (const double count = activity(l, p); count != 0.0)
-          out.col(p) += (s.c_z * count) * back.row(l + lag).transpose();
+          out.col(p) += (s.c_z * count) * back.col(l + lag);
   };
-  presynaptic(tr.x, zbar_in, 0, g.w_in);
-  presynaptic(tr.z, zbar_rec, 1, g.w_rec);
+  presynaptic(event_in, tr.x, zbar_in, 0, g.w_in);
+  presynaptic(event_rec, tr.z, zbar_rec, 1, g.w_rec);
   g.w_out.noalias() = err.transpose() * zbar_out;
   for (auto p : s.late_signal_inputs) {
     // ebar_rp[T-1] for every r, then drop its product with the last learning signal.
     Eigen::VectorXd ebar = Eigen::VectorXd::Zero(n_rec);
+    double trace = 0.0;  // zbar_in(j, p)
     for (Eigen::Index j = 0; j < T; ++j) {
+      trace = s.alpha * trace + s.c_z * tr.x(j, p);
       ebar *= s.kappa;
-      ebar.noalias() += ((1.0 - s.kappa) * zbar_in(j, p)) * tr.psi.row(j).transpose();
+      ebar.noalias() += ((1.0 - s.kappa) * trace) * tr.psi.row(j).transpose();
     }
     g.w_in.col(p) -= learning.row(T - 1).transpose().cwiseProduct(ebar);
   }
