@@ -432,6 +432,11 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
                                    proj_out.to_dense(), bs, is_spiking);
       } else {
         models::eprop_settings seq_settings = es;
+        if (on_chip) {
+          seq_settings.trace_bits = profile.trace_bits;
+          seq_settings.trace_seed = static_cast<std::uint64_t>(c.seed) * 1000003u +
+                                    static_cast<std::uint64_t>(it * batch + k);
+        }
         if (c.train.variant == "nest_bsshslm_2020") {
           const auto& next = task->get(it * batch + k + 1).input_spikes;
           if (next.size() > 1) seq_settings.late_signal_inputs = next[1];

@@ -1,6 +1,9 @@
 #include "chaoschip/models/eprop.hpp"
 
+#include <cmath>
+
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/core/random.hpp"
 
 namespace chaoschip::models {
 
@@ -21,21 +24,39 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
                            static_cast<double>(activity.size() + 1);
     return density < 0.25;
   };
-  const bool event_in = event_path(tr.x), event_rec = event_path(tr.z);
+  const bool chip_traces = s.trace_bits > 0;
+  const bool event_in = !chip_traces && event_path(tr.x);
+  const bool event_rec = !chip_traces && event_path(tr.z);
   // Presynaptic traces (dense path only; the readout's always).
   Eigen::MatrixXd zbar_in, zbar_rec, zbar_out(T, n_rec);
   if (!event_in) zbar_in.resize(T, n_in);
   if (!event_rec) zbar_rec.resize(T, n_rec);
   Eigen::RowVectorXd a = Eigen::RowVectorXd::Zero(n_in), b = Eigen::RowVectorXd::Zero(n_rec),
                      o = Eigen::RowVectorXd::Zero(n_rec);
+  // Integer traces: codes per presynaptic neuron, in units of c_z / impulse.
+  const double impulse = chip_traces ? std::ldexp(1.0, s.trace_bits - 2) : 0.0;
+  const double top = chip_traces ? std::ldexp(1.0, s.trace_bits) - 1.0 : 0.0;
+  random_stream rounding_draws(s.trace_seed, "eprop.traces");
+  auto chip_trace = [&](Eigen::RowVectorXd& code, const auto& spikes) {
+    for (Eigen::Index p = 0; p < code.size(); ++p)
+      code[p] = std::min(
+          top, std::floor(code[p] * s.alpha + rounding_draws.uniform()) + impulse * spikes[p]);
+  };
   for (Eigen::Index j = 0; j < T; ++j) {
-    if (!event_in) {
-      a = s.alpha * a + s.c_z * tr.x.row(j);
-      zbar_in.row(j) = a;
-    }
-    if (!event_rec) {
-      if (j > 0) b = s.alpha * b + s.c_z * tr.z.row(j - 1);
-      zbar_rec.row(j) = b;
+    if (chip_traces) {
+      chip_trace(a, tr.x.row(j));
+      zbar_in.row(j) = (s.c_z / impulse) * a;
+      if (j > 0) chip_trace(b, tr.z.row(j - 1));
+      zbar_rec.row(j) = (s.c_z / impulse) * b;
+    } else {
+      if (!event_in) {
+        a = s.alpha * a + s.c_z * tr.x.row(j);
+        zbar_in.row(j) = a;
+      }
+      if (!event_rec) {
+        if (j > 0) b = s.alpha * b + s.c_z * tr.z.row(j - 1);
+        zbar_rec.row(j) = b;
+      }
     }
     o = s.alpha_out * o + s.c_out * tr.z.row(j);
     zbar_out.row(j) = o;

@@ -286,3 +286,47 @@ TEST_CASE("e-prop's event-driven presynaptic path equals the dense one", "[learn
     CHECK(gd.w_rec.norm() > 0);
   }
 }
+
+TEST_CASE("e-prop with integer on-chip traces approaches the exact traces as bits grow",
+          "[learning]") {
+  random_stream rng(5, "eprop.traces");
+  const Eigen::Index T = 400, n_in = 30, n = 20, n_out = 1;
+  problem p = make_problem(T, n_in, n_out, rng);
+  // Sparse input (2 % per step), so the traces stay below saturation.
+  for (Eigen::Index i = 0; i < p.x.size(); ++i) p.x.data()[i] = rng.bernoulli(0.02) ? 1.0 : 0.0;
+  bptt_settings s;
+  s.alpha = 0.95;
+  s.c_z = 0.05;
+  s.v_th = 0.3;
+  s.alpha_out = 0.9;
+  s.c_out = 0.1;
+  net_weights w{normal_matrix(n, n_in, 30.0, rng),
+                normal_matrix(n, n, 3.0, rng),
+                normal_matrix(n_out, n, 1.0, rng),
+                {}};
+  const auto tr = lif_forward(w, p, s, 0.3, spike_kind::hard);
+  REQUIRE(tr.z.sum() > 20);
+  const auto e = compute_error(tr.y, p.target, p.window, loss_kind::mse);
+  eprop_settings es;
+  es.alpha = s.alpha;
+  es.c_z = s.c_z;
+  es.kappa = 0.9;
+  es.alpha_out = 0.9;
+  es.c_out = 0.1;
+  const auto exact = eprop_gradients_of(tr, e.error, e.window_length, w.w_out.transpose(), es);
+  auto rel_error = [&](int bits, std::uint64_t seed) {
+    eprop_settings q = es;
+    q.trace_bits = bits;
+    q.trace_seed = seed;
+    const auto g = eprop_gradients_of(tr, e.error, e.window_length, w.w_out.transpose(), q);
+    return std::pair{(g.w_in - exact.w_in).norm() / exact.w_in.norm(), g.w_in};
+  };
+  const auto [e7, g7] = rel_error(7, 1);
+  const auto [e7b, g7b] = rel_error(7, 1);
+  const auto [e12, g12] = rel_error(12, 1);
+  const auto [e20, g20] = rel_error(20, 1);
+  CHECK(g7 == g7b);  // reproducible for a seed
+  CHECK(e7 < 0.2);   // 7-bit traces: close in direction
+  CHECK(e12 < e7);
+  CHECK(e20 < 1e-4);  // wide traces: the exact gradient
+}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Learning on a chip: e-prop on the sine task with NEST's settings (SGD, eta 1e-4), on the
 # float64 profile and on the loihi profile (8-bit weights, pure low precision: no shadow
-# weights). With stochastic update rounding the loihi network learns to within 2x the
-# float64 final loss; with round-to-nearest most updates are smaller than half a weight
+# weights, 7-bit presynaptic traces). With stochastic update rounding the loihi network
+# learns to within 2x the float64 final loss; with round-to-nearest most updates are smaller than half a weight
 # step and learning of W_in and W_rec stalls.
 # Usage: chip_learning.sh CHAOSCHIP DATA_DIR
 set -euo pipefail
@@ -30,7 +30,7 @@ print(f"final loss (mean of the last 20 iterations): float64 {lf:.2f} (from {lf0
       f"loihi stochastic {ls:.2f} (from {ls0:.2f}), loihi nearest {ln:.2f} (from {ln0:.2f})")
 print(f"integer weight change (sum |codes|, W_in + W_rec): stochastic {cs:.0f}, nearest {cn:.0f}")
 assert ls < 2.0 * lf, (ls, lf)   # stochastic rounding: within 2x of float64
-assert ln > 1.5 * ls, (ln, ls)   # round-to-nearest: clearly worse
+assert ln > 1.25 * ls, (ln, ls)  # round-to-nearest: clearly worse
 assert cn < 0.05 * cs, (cn, cs)  # ... because the updates vanish
 PY
 echo "1 passed, 0 failed"

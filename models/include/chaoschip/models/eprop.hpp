@@ -47,6 +47,13 @@ struct eprop_settings {
   // presynaptic spikes from the postsynaptic history); `automatic` picks per matrix from
   // the activity. The results agree to round-off.
   enum class path { automatic, dense, event } presynaptic = path::automatic;
+  // On-chip traces (trace_bits > 0): the presynaptic traces are kept as unsigned
+  // trace_bits-bit integers, as Loihi's learning engine keeps them: decay
+  // x <- floor(x alpha + u) with a uniform u (stochastic rounding), a spike adds the impulse
+  // 2^(trace_bits - 2) (standing for c_z), saturation at 2^trace_bits - 1. Forces the
+  // dense presynaptic path. `trace_seed` keys the rounding draws.
+  int trace_bits = 0;
+  std::uint64_t trace_seed = 0;
   // ALIF: adaptation decay rho and per-neuron strength beta (empty: no adaptation). The
   // eligibility gains the adaptation vector: e = psi (zbar - beta eps[j-1]),
   // eps[j] = rho eps[j-1] + e[j] (spec section 10).
