@@ -14,6 +14,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 results=$here/results
 cpu=${BENCH_CPU:-0}
 python=/usr/bin/python3  # Debian's interpreter, which has python3-brian
+export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"  # benchinfo.py
 mkdir -p "$results"
 
 bin=""
@@ -70,25 +71,10 @@ def seconds(b):
     unit = {'ns': 1e-9, 'us': 1e-6, 'ms': 1e-3, 's': 1.0}[b.get('time_unit', 'ns')]
     return b['real_time'] * unit
 
-def cpu_model():
-    try:
-        out = subprocess.run(['lscpu'], capture_output=True, text=True).stdout
-        field = lambda k: (re.search(rf'^{k}:\s*(.+)$', out, re.M) or [None, '?'])[1].strip()
-        return f"{field('Model name')} (family {field('CPU family')}, model {field('Model')})"
-    except OSError:
-        return 'unknown'
+from benchinfo import cpu_model, compile_flags as _flags
 
 def compile_flags():
-    try:
-        with open(os.path.join(build, 'compile_commands.json')) as f:
-            for e in json.load(f):
-                if e['file'].endswith('bench/brunel.cpp'):
-                    cmd = e.get('command') or ' '.join(e.get('arguments', []))
-                    flags = [t for t in cmd.split() if t.startswith(('-O', '-D', '-m', '-f', '-std', '-g'))]
-                    return cmd.split()[0] + ' ' + ' '.join(flags)
-    except (OSError, ValueError, KeyError):
-        pass
-    return 'unknown (no compile_commands.json in the build directory)'
+    return _flags(build, 'bench/brunel.cpp')
 
 modes = ('numpy', 'cython', 'cpp_standalone')
 lines = []
@@ -248,25 +234,10 @@ for fname, label in (('eprop_torch.json', 'system BLAS'), ('eprop_torch_openblas
     if os.path.exists(path):
         torch_runs.append((label, json.load(open(path))))
 
-def cpu_model():
-    try:
-        out = subprocess.run(['lscpu'], capture_output=True, text=True).stdout
-        field = lambda k: (re.search(rf'^{k}:\s*(.+)$', out, re.M) or [None, '?'])[1].strip()
-        return f"{field('Model name')} (family {field('CPU family')}, model {field('Model')})"
-    except OSError:
-        return 'unknown'
+from benchinfo import cpu_model, compile_flags as _flags
 
 def compile_flags():
-    try:
-        with open(os.path.join(build, 'compile_commands.json')) as f:
-            for e in json.load(f):
-                if e['file'].endswith('models/src/eprop.cpp'):
-                    cmd = e.get('command') or ' '.join(e.get('arguments', []))
-                    flags = [t for t in cmd.split() if t.startswith(('-O', '-m', '-f', '-std', '-g', '-DNDEBUG'))]
-                    return cmd.split()[0] + ' ' + ' '.join(flags)
-    except (OSError, ValueError, KeyError):
-        pass
-    return 'unknown (no compile_commands.json in the build directory)'
+    return _flags(build, 'models/src/eprop.cpp')
 
 rows = ['| implementation | data | ms per iteration (median) | min | rate (Hz) | loss (first -> last iteration run) |',
         '|---|---|---|---|---|---|']
