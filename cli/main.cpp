@@ -181,7 +181,9 @@ int main(int argc, char** argv) {
   run->add_option("--set", ra.sets, "override a config key: --set network.gain=1.5")
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
-  run->add_option("--threads", ra.threads, "worker threads (0: all cores)")
+  run->add_option("--threads", ra.threads,
+                  "worker threads (accepted for the interface; runs are single-threaded in "
+                  "this version)")
       ->check(CLI::Range(0, 4096));
   run->add_flag("-q,--quiet", ra.quiet, "no progress line or summary");
 
