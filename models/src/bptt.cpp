@@ -17,9 +17,8 @@ eprop_gradients bptt_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd
   // The firing-rate regulariser 0.5 c_reg sum_r (n_r / T - f_target)^2, d/dz_j:
   const Eigen::RowVectorXd reg = s.c_reg * rate_error / Td;
 
-  g.w_in = Eigen::MatrixXd::Zero(n, tr.x.cols());
-  g.w_rec = Eigen::MatrixXd::Zero(n, n);
-  g.w_out = Eigen::MatrixXd::Zero(w_out.rows(), n);
+  // The adjoints per step; the weight gradients are then three matrix products.
+  Eigen::MatrixXd v_adjs(T, n), y_adjs(T, w_out.rows());
   Eigen::RowVectorXd y_adj = Eigen::RowVectorXd::Zero(w_out.rows());  // d loss / d y_j
   Eigen::RowVectorXd v_adj_next = Eigen::RowVectorXd::Zero(n);        // d loss / d v_{j+1}
   Eigen::RowVectorXd a_adj_next = Eigen::RowVectorXd::Zero(n);        // d loss / d a_{j+1}
@@ -39,11 +38,14 @@ eprop_gradients bptt_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd
     const Eigen::RowVectorXd v_adj = tr.psi.row(j).cwiseProduct(z_adj) + s.alpha * v_adj_next;
     if (adaptive)  // z_j depends on a_j through the threshold: dz/da = -beta psi
       a_adj_next = s.rho * a_adj_next - beta.cwiseProduct(tr.psi.row(j)).cwiseProduct(z_adj);
-    g.w_out.noalias() += s.c_out * y_adj.transpose() * tr.z.row(j);
-    g.w_in.noalias() += s.c_z * v_adj.transpose() * tr.x.row(j);
-    if (j > 0) g.w_rec.noalias() += s.c_z * v_adj.transpose() * tr.z.row(j - 1);
+    y_adjs.row(j) = y_adj;
+    v_adjs.row(j) = v_adj;
     v_adj_next = v_adj;
   }
+  g.w_out.noalias() = s.c_out * y_adjs.transpose() * tr.z;
+  g.w_in.noalias() = s.c_z * v_adjs.transpose() * tr.x;
+  // z_{j-1} reaches v_j: pair the adjoints of steps 1..T-1 with the spikes of 0..T-2.
+  g.w_rec.noalias() = s.c_z * v_adjs.bottomRows(T - 1).transpose() * tr.z.topRows(T - 1);
   if (s.average_gradient) g.average_over(window_length);
   return g;
 }
