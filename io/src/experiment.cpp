@@ -335,7 +335,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
   }
   std::vector<recorder*> recs{&spikes, &states, &tap};
 
-  auto as_matrix = [T](const std::vector<double>& v) -> Eigen::MatrixXd {
+  auto as_matrix = [T](const std::vector<double>& v) -> models::row_matrix {
     const Eigen::Index n = static_cast<Eigen::Index>(v.size()) / T;
     return Eigen::Map<const models::row_matrix>(v.data(), T, n);
   };

@@ -18,7 +18,7 @@ eprop_gradients bptt_gradients(const eprop_trajectory& tr, const Eigen::MatrixXd
   const Eigen::RowVectorXd reg = s.c_reg * rate_error / Td;
 
   // The adjoints per step; the weight gradients are then three matrix products.
-  Eigen::MatrixXd v_adjs(T, n), y_adjs(T, w_out.rows());
+  row_matrix_d v_adjs(T, n), y_adjs(T, w_out.rows());
   Eigen::RowVectorXd y_adj = Eigen::RowVectorXd::Zero(w_out.rows());  // d loss / d y_j
   Eigen::RowVectorXd v_adj_next = Eigen::RowVectorXd::Zero(n);        // d loss / d v_{j+1}
   Eigen::RowVectorXd a_adj_next = Eigen::RowVectorXd::Zero(n);        // d loss / d a_{j+1}

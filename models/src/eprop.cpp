@@ -14,10 +14,10 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
   if (tr.x.rows() != T || tr.psi.rows() != T || err.rows() != T)
     throw error("eprop_gradients_of: trajectory lengths differ");
   eprop_gradients g;
-  const Eigen::MatrixXd learning = err * feedback.transpose();  // L = B E, [T, n_rec]
+  const row_matrix_d learning = err * feedback.transpose();  // L = B E, [T, n_rec]
 
   // Which presynaptic path each matrix takes (see eprop_settings::path).
-  auto event_path = [&](const Eigen::MatrixXd& activity) {
+  auto event_path = [&](const row_matrix_d& activity) {
     if (s.presynaptic != eprop_settings::path::automatic)
       return s.presynaptic == eprop_settings::path::event;
     const double density = static_cast<double>((activity.array() != 0.0).count()) /
@@ -28,7 +28,7 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
   const bool event_in = !chip_traces && event_path(tr.x);
   const bool event_rec = !chip_traces && event_path(tr.z);
   // Presynaptic traces (dense path only; the readout's always).
-  Eigen::MatrixXd zbar_in, zbar_rec, zbar_out(T, n_rec);
+  row_matrix_d zbar_in, zbar_rec, zbar_out(T, n_rec);
   if (!event_in) zbar_in.resize(T, n_in);
   if (!event_rec) zbar_rec.resize(T, n_rec);
   Eigen::RowVectorXd a = Eigen::RowVectorXd::Zero(n_in), b = Eigen::RowVectorXd::Zero(n_rec),
@@ -66,7 +66,7 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
   const Eigen::RowVectorXd counts = tr.z.colwise().sum();
   const double Td = static_cast<double>(T);
   const Eigen::RowVectorXd reg = s.c_reg * ((counts.array() / Td - s.f_target) / Td).matrix();
-  Eigen::MatrixXd factor(T, n_rec);
+  row_matrix_d factor(T, n_rec);
   Eigen::RowVectorXd filtered = Eigen::RowVectorXd::Zero(n_rec);
   const bool adaptive = s.beta.size() > 0;
   if (adaptive && s.beta.size() != n_rec) throw error("eprop_gradients_of: beta size");
@@ -86,7 +86,7 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
   }
   // Presynaptic sums, per matrix: sum_j factor[j] zbar_p[j].
   Eigen::MatrixXd back;  // [n_rec, T]: factor filtered backwards with alpha (event path)
-  auto presynaptic = [&](bool event, const Eigen::MatrixXd& activity, const Eigen::MatrixXd& zbar,
+  auto presynaptic = [&](bool event, const row_matrix_d& activity, const row_matrix_d& zbar,
                          Eigen::Index lag, Eigen::MatrixXd& out) {
     if (!event) {
       out.noalias() = factor.transpose() * zbar;
@@ -100,8 +100,8 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
     }
     // A spike of p at step l enters the trace at l + lag and decays with alpha after.
     out = Eigen::MatrixXd::Zero(n_rec, activity.cols());
-    for (Eigen::Index p = 0; p < activity.cols(); ++p)
-      for (Eigen::Index l = 0; l + lag < T; ++l)
+    for (Eigen::Index l = 0; l + lag < T; ++l)
+      for (Eigen::Index p = 0; p < activity.cols(); ++p)
         if (const double count = activity(l, p); count != 0.0)
           out.col(p) += (s.c_z * count) * back.col(l + lag);
   };

@@ -60,8 +60,7 @@ enum class spike_kind { hard, soft };
 eprop_trajectory lif_forward(const net_weights& w, const problem& p, const bptt_settings& s,
                              double gamma, spike_kind kind) {
   const Eigen::Index T = p.x.rows(), n = w.w_rec.rows();
-  eprop_trajectory tr{p.x, Eigen::MatrixXd(T, n), Eigen::MatrixXd(T, n),
-                      Eigen::MatrixXd(T, w.w_out.rows())};
+  eprop_trajectory tr{p.x, row_matrix_d(T, n), row_matrix_d(T, n), row_matrix_d(T, w.w_out.rows())};
   Eigen::VectorXd v = Eigen::VectorXd::Zero(n), z = Eigen::VectorXd::Zero(n),
                   a = Eigen::VectorXd::Zero(n), y = Eigen::VectorXd::Zero(w.w_out.rows());
   const bool adaptive = s.beta.size() > 0;
@@ -83,8 +82,7 @@ eprop_trajectory lif_forward(const net_weights& w, const problem& p, const bptt_
 // Rate forward: h_j = (1 - a) h_{j-1} + a (W r_{j-1} + W_in x_j), r = tanh(h).
 eprop_trajectory rate_forward(const net_weights& w, const problem& p, const bptt_settings& s) {
   const Eigen::Index T = p.x.rows(), n = w.w_rec.rows();
-  eprop_trajectory tr{p.x, Eigen::MatrixXd(T, n), Eigen::MatrixXd(T, n),
-                      Eigen::MatrixXd(T, w.w_out.rows())};
+  eprop_trajectory tr{p.x, row_matrix_d(T, n), row_matrix_d(T, n), row_matrix_d(T, w.w_out.rows())};
   Eigen::VectorXd h = Eigen::VectorXd::Zero(n), r = Eigen::VectorXd::Zero(n),
                   y = Eigen::VectorXd::Zero(w.w_out.rows());
   for (Eigen::Index j = 0; j < T; ++j) {

@@ -24,11 +24,12 @@ namespace chaoschip::models {
 
 using row_matrix_d = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// Row-major: one contiguous row per step, as the rules walk through time.
 struct eprop_trajectory {
-  Eigen::MatrixXd x;    // [T, n_in] input spikes
-  Eigen::MatrixXd z;    // [T, n_rec] recurrent spikes
-  Eigen::MatrixXd psi;  // [T, n_rec] pseudo-derivatives
-  Eigen::MatrixXd y;    // [T, n_out] readout
+  row_matrix_d x;    // [T, n_in] input spikes
+  row_matrix_d z;    // [T, n_rec] recurrent spikes
+  row_matrix_d psi;  // [T, n_rec] pseudo-derivatives
+  row_matrix_d y;    // [T, n_out] readout
 };
 
 struct eprop_settings {
