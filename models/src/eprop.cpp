@@ -72,17 +72,18 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
   if (adaptive && s.beta.size() != n_rec) throw error("eprop_gradients_of: beta size");
   const Eigen::RowVectorXd beta =
       adaptive ? Eigen::RowVectorXd(s.beta.transpose()) : Eigen::RowVectorXd::Zero(n_rec);
-  Eigen::RowVectorXd lambda = Eigen::RowVectorXd::Zero(n_rec), w_next(n_rec);
+  // Preallocated: this loop runs once per step.
+  Eigen::RowVectorXd lambda = Eigen::RowVectorXd::Zero(n_rec), w(n_rec), w_next(n_rec), bp(n_rec);
   for (Eigen::Index j = T - 1; j >= 0; --j) {
     filtered = s.kappa * filtered + (1.0 - s.kappa) * learning.row(j);
-    const Eigen::RowVectorXd w = filtered + reg;
+    w.noalias() = filtered + reg;
     if (adaptive && j + 1 < T) {
       // lambda_j = (rho - beta psi_{j+1}) lambda_{j+1} - beta psi_{j+1} w_{j+1}
-      const Eigen::RowVectorXd bp = beta.cwiseProduct(tr.psi.row(j + 1));
+      bp.noalias() = beta.cwiseProduct(tr.psi.row(j + 1));
       lambda = (s.rho - bp.array()).matrix().cwiseProduct(lambda) - bp.cwiseProduct(w_next);
     }
     factor.row(j) = tr.psi.row(j).cwiseProduct(w + lambda);
-    w_next = w;
+    w_next.swap(w);
   }
   // Presynaptic sums, per matrix: sum_j factor[j] zbar_p[j].
   Eigen::MatrixXd back;  // [n_rec, T]: factor filtered backwards with alpha (event path)
