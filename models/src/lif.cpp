@@ -130,6 +130,19 @@ void step_loop(const lif& m, lif::state& s, const double* input) {
 void lif::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const {
   const double* in = input.data();
   const bool value = p_.reset == reset_mode::value;
+  if (!has_syn() && !p_.adaptive && !value && n_ref_ <= 1) {
+    // NEST's e-prop neuron (delta synapses, reset by subtraction, no refractory period):
+    // whole-array arithmetic the compiler vectorises, then one pass for the spike list.
+    // Same operations in the same order as step_loop, so the same numbers.
+    const double v_th = p_.v_th, h = p_.gamma / v_th;
+    s.v = alpha_ * s.v + c_in_ * input.array() - v_th * s.z;
+    s.psi = h * (1.0 - (s.v - v_th).abs() / v_th).max(0.0);
+    s.z = (s.v >= v_th).cast<double>();
+    s.spiking.clear();
+    for (Eigen::Index i = 0; i < s.z.size(); ++i)
+      if (s.z[i] != 0.0) s.spiking.push_back(static_cast<std::uint32_t>(i));
+    return;
+  }
   if (has_syn()) {
     if (p_.adaptive)
       value ? step_loop<true, true, reset_mode::value>(*this, s, in)
