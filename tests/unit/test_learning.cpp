@@ -105,6 +105,32 @@ double loss_of(const eprop_trajectory& tr, const problem& p, const bptt_settings
   return 0.5 * err.squaredNorm() + 0.5 * s.c_reg * rate.squaredNorm();
 }
 
+// A LIF network's settings with the readout filter kappa as the readout constant.
+bptt_settings lif_settings(double alpha, double c_z, double v_th, double kappa) {
+  bptt_settings s;
+  s.alpha = alpha;
+  s.c_z = c_z;
+  s.v_th = v_th;
+  s.alpha_out = kappa;
+  s.c_out = 1 - kappa;
+  return s;
+}
+
+// e-prop settings for the same network as `s` (eligibility filter = readout constant).
+eprop_settings matching(const bptt_settings& s) {
+  eprop_settings es;
+  es.alpha = s.alpha;
+  es.c_z = s.c_z;
+  es.kappa = s.alpha_out;
+  es.alpha_out = s.alpha_out;
+  es.c_out = s.c_out;
+  es.c_reg = s.c_reg;
+  es.f_target = s.f_target;
+  es.rho = s.rho;
+  es.beta = s.beta;
+  return es;
+}
+
 // Central differences of the loss over every weight, relative error of the whole gradient.
 void check_against_fd(net_weights w, const problem& p, const bptt_settings& s,
                       const std::function<eprop_trajectory(const net_weights&)>& forward,
@@ -198,26 +224,14 @@ TEST_CASE(
   const problem p = make_problem(T, n_in, n_out, rng);
   for (bool adaptive : {false, true})
     for (double rec_scale : {0.0, 0.3}) {
-      bptt_settings s;
-      s.alpha = 0.95;
-      s.c_z = 0.3;
-      s.v_th = v_th;
-      s.alpha_out = kappa;
-      s.c_out = 1 - kappa;
+      bptt_settings s = lif_settings(0.95, 0.3, v_th, kappa);
       s.c_reg = 2.0;
       s.f_target = 0.02;
-      eprop_settings es;
-      es.alpha = s.alpha;
-      es.c_z = s.c_z;
-      es.kappa = kappa;
-      es.alpha_out = kappa;
-      es.c_out = 1 - kappa;
-      es.c_reg = s.c_reg;
-      es.f_target = s.f_target;
       if (adaptive) {
-        s.rho = es.rho = 0.97;
-        s.beta = es.beta = Eigen::VectorXd::LinSpaced(n, 0.0, 0.5);
+        s.rho = 0.97;
+        s.beta = Eigen::VectorXd::LinSpaced(n, 0.0, 0.5);
       }
+      const eprop_settings es = matching(s);
       INFO("adaptive " << adaptive);
       net_weights w{normal_matrix(n, n_in, 1.0, rng),
                     normal_matrix(n, n, rec_scale, rng),
@@ -248,24 +262,14 @@ TEST_CASE("e-prop's event-driven presynaptic path equals the dense one", "[learn
   random_stream rng(4, "eprop.paths");
   const Eigen::Index T = 400, n_in = 30, n = 20, n_out = 2;
   const problem p = make_problem(T, n_in, n_out, rng);
-  bptt_settings s;
-  s.alpha = 0.95;
-  s.c_z = 0.3;
-  s.v_th = 0.3;
-  s.alpha_out = 0.9;
-  s.c_out = 0.1;
+  const bptt_settings s = lif_settings(0.95, 0.3, 0.3, 0.9);
   net_weights w{normal_matrix(n, n_in, 1.0, rng),
                 normal_matrix(n, n, 0.3, rng),
                 normal_matrix(n_out, n, 1.0, rng),
                 {}};
   const auto tr = lif_forward(w, p, s, 0.3, spike_kind::hard);
   const auto e = compute_error(tr.y, p.target, p.window, loss_kind::mse);
-  eprop_settings es;
-  es.alpha = s.alpha;
-  es.c_z = s.c_z;
-  es.kappa = 0.9;
-  es.alpha_out = 0.9;
-  es.c_out = 0.1;
+  eprop_settings es = matching(s);
   es.c_reg = 1.0;
   es.f_target = 0.02;
   es.late_signal_inputs = {3, 7};
@@ -292,12 +296,7 @@ TEST_CASE("e-prop with integer on-chip traces approaches the exact traces as bit
   problem p = make_problem(T, n_in, n_out, rng);
   // Sparse input (2 % per step), so the traces stay below saturation.
   for (Eigen::Index i = 0; i < p.x.size(); ++i) p.x.data()[i] = rng.bernoulli(0.02) ? 1.0 : 0.0;
-  bptt_settings s;
-  s.alpha = 0.95;
-  s.c_z = 0.05;
-  s.v_th = 0.3;
-  s.alpha_out = 0.9;
-  s.c_out = 0.1;
+  const bptt_settings s = lif_settings(0.95, 0.05, 0.3, 0.9);
   net_weights w{normal_matrix(n, n_in, 30.0, rng),
                 normal_matrix(n, n, 3.0, rng),
                 normal_matrix(n_out, n, 1.0, rng),
@@ -305,12 +304,7 @@ TEST_CASE("e-prop with integer on-chip traces approaches the exact traces as bit
   const auto tr = lif_forward(w, p, s, 0.3, spike_kind::hard);
   REQUIRE(tr.z.sum() > 20);
   const auto e = compute_error(tr.y, p.target, p.window, loss_kind::mse);
-  eprop_settings es;
-  es.alpha = s.alpha;
-  es.c_z = s.c_z;
-  es.kappa = 0.9;
-  es.alpha_out = 0.9;
-  es.c_out = 0.1;
+  const eprop_settings es = matching(s);
   const auto exact = eprop_gradients_of(tr, e.error, e.window_length, w.w_out.transpose(), es);
   auto rel_error = [&](int bits, std::uint64_t seed) {
     eprop_settings q = es;
