@@ -31,4 +31,9 @@ void population::step_tangent(std::int64_t, const Eigen::Ref<const Eigen::Vector
   throw error("population '" + std::string(model()) + "' has no tangent dynamics");
 }
 
+void population::jacobian_apply(const projection*, Eigen::Ref<Eigen::MatrixXd>) const {
+  throw error("population '" + std::string(model()) +
+              "' cannot apply its Jacobian without stepping");
+}
+
 }  // namespace chaoschip

@@ -113,6 +113,16 @@ class model_population final : public population {
     }
   }
 
+  bool separable_tangent() const noexcept override {
+    return jacobian_model<Model> && !joint_tangent_model<Model>;
+  }
+  void jacobian_apply(const projection* recurrent, Eigen::Ref<Eigen::MatrixXd> q) const override {
+    if constexpr (jacobian_model<Model> && !joint_tangent_model<Model>)
+      model_.jacobian_apply(state_, recurrent, q);
+    else
+      population::jacobian_apply(recurrent, q);
+  }
+
   const Model& model_value() const noexcept { return model_; }
   const typename Model::state& state() const noexcept { return state_; }
   typename Model::state& state() noexcept { return state_; }

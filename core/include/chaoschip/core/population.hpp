@@ -59,6 +59,11 @@ class population {
   // `recurrent` holds the recurrent weights (nullptr: none).
   virtual void step_tangent(std::int64_t t, const Eigen::Ref<const Eigen::VectorXd>& input,
                             const projection* recurrent, Eigen::Ref<Eigen::MatrixXd> q);
+  // Whether the Jacobian of the next step is a function of the current state alone, so it
+  // can be applied without stepping (discrete-time models; not ODEs integrated jointly).
+  virtual bool separable_tangent() const noexcept { return false; }
+  // q <- D q at the current state, without stepping (separable_tangent() only).
+  virtual void jacobian_apply(const projection* recurrent, Eigen::Ref<Eigen::MatrixXd> q) const;
 };
 
 }  // namespace chaoschip

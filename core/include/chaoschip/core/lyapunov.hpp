@@ -1,0 +1,113 @@
+#pragma once
+// The Lyapunov engine (Benettin et al. 1980; Eckmann & Ruelle 1985): k tangent vectors Q
+// ride along a trajectory, Q <- D_t Q with the step's Jacobian D_t, and every
+// `ons_interval` steps a Householder QR Q = Q'R keeps Q' and adds log|R_ii| to a running
+// sum. Model-agnostic: a system only has to advance its trajectory and apply its Jacobian.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "chaoschip/core/population.hpp"
+#include "chaoschip/core/projection.hpp"
+
+namespace chaoschip {
+
+class thread_pool;
+
+// A dynamical system seen by the engine.
+class tangent_system {
+ public:
+  virtual ~tangent_system() = default;
+  virtual std::size_t dim() const noexcept = 0;
+  // Whether apply() and advance() can be called separately (the Jacobian of the next step
+  // is a function of the current state). Then the engine may apply it to blocks of
+  // tangent vectors in parallel. Systems that integrate the variational equation together
+  // with the trajectory (ODEs) only provide step().
+  virtual bool separable() const noexcept { return false; }
+  // q <- D_t q for the next step at the current state (separable systems only).
+  virtual void apply(Eigen::Ref<Eigen::MatrixXd> q) const;
+  // Advance the trajectory by one step without tangent vectors.
+  virtual void advance() = 0;
+  // Advance one step and apply its Jacobian to q (dim x k).
+  virtual void step(Eigen::Ref<Eigen::MatrixXd> q);
+
+  // The state in tangent coordinates, for twin trajectories (empty: not supported).
+  virtual Eigen::VectorXd state() const { return {}; }
+  virtual void set_state(const Eigen::Ref<const Eigen::VectorXd>& s);
+};
+
+struct lyapunov_options {
+  std::size_t k = 1;               // number of exponents
+  std::int64_t steps = 2000;       // counted steps
+  std::int64_t warmup = 500;       // steps before counting (trajectory and tangent space)
+  std::int64_t ons_interval = 1;   // steps between QR re-orthonormalisations
+  std::uint64_t seed = 0;          // tangent vectors: random_stream(seed, "lyapunov.tangent")
+  std::int64_t checkpoints = 100;  // at most this many rows of convergence history
+  // Parallel over blocks of `block` tangent vectors (separable systems); results are
+  // bit-identical for any pool size because the blocks do not depend on it.
+  thread_pool* pool = nullptr;
+  std::size_t block = 64;
+  // Observer after each QR of a counted step: (step, diag of R). Flossing uses it.
+  std::function<void(std::int64_t, const Eigen::VectorXd&)> on_qr;
+};
+
+struct lyapunov_result {
+  Eigen::VectorXd exponents;              // [k], descending, natural log per step
+  Eigen::MatrixXd convergence;            // [checkpoints, k] running estimates, by index
+  std::vector<std::int64_t> checkpoint_steps;  // counted steps at each checkpoint
+  std::vector<double> cond;               // per QR: max|R_ii| / min|R_ii| (cond(Q) estimate)
+  std::int64_t counted_steps = 0;
+  double kaplan_yorke = 0.0;              // NaN when the k exponents do not determine it
+  double entropy_rate = 0.0;              // sum of the positive exponents
+};
+
+// Runs warmup + steps steps of `system` and returns the spectrum. Throws numerical_error
+// when the tangent vectors become non-finite or degenerate.
+lyapunov_result lyapunov_spectrum(tangent_system& system, const lyapunov_options& options);
+
+// The largest exponent from a twin trajectory: `twin` starts at `system`'s state plus a
+// perturbation of size `epsilon` (direction from the options' seed) and is pulled back to
+// distance epsilon every ons_interval steps; the exponent is the mean log growth per step
+// over the counted steps. Both systems must produce the same trajectory from the same
+// state and support state()/set_state().
+double twin_largest_exponent(tangent_system& system, tangent_system& twin,
+                             const lyapunov_options& options, double epsilon = 1e-8);
+
+// Kaplan-Yorke dimension of a descending spectrum: j + sum_{i<=j} l_i / |l_{j+1}|, with j
+// the largest index whose partial sum is >= 0; 0 if l_1 < 0; NaN when all k partial sums
+// are >= 0 but the spectrum is not complete (k < full_dim).
+double kaplan_yorke_dimension(const Eigen::VectorXd& descending, std::size_t full_dim);
+
+// A population driven through its own recurrent projection (delay 1: the Jacobian of a
+// step is a function of the state before it) and an external input per step. For
+// continuous coupling (rate_ode) the projection is integrated inside the model.
+class population_tangent_system final : public tangent_system {
+ public:
+  using input_fn = std::function<void(std::int64_t t, Eigen::Ref<Eigen::VectorXd> input)>;
+  // `pop` and `recurrent` are not owned and must outlive the system. `external` adds the
+  // external input of step t (empty: none).
+  population_tangent_system(population& pop, const projection* recurrent, input_fn external = {});
+
+  std::size_t dim() const noexcept override { return pop_->tangent_dim(); }
+  bool separable() const noexcept override { return pop_->separable_tangent(); }
+  void apply(Eigen::Ref<Eigen::MatrixXd> q) const override;
+  void advance() override;
+  void step(Eigen::Ref<Eigen::MatrixXd> q) override;
+  Eigen::VectorXd state() const override;
+  void set_state(const Eigen::Ref<const Eigen::VectorXd>& s) override;
+  std::int64_t time() const noexcept { return t_; }
+
+ private:
+  const Eigen::VectorXd& input_now();
+  population* pop_;
+  const projection* recurrent_;
+  input_fn external_;
+  std::int64_t t_ = 0;
+  Eigen::VectorXd input_;
+  std::vector<std::string> vars_;
+};
+
+}  // namespace chaoschip

@@ -1,0 +1,250 @@
+#include "chaoschip/core/lyapunov.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <string>
+
+#include <Eigen/QR>
+
+#include "chaoschip/core/errors.hpp"
+#include "chaoschip/core/random.hpp"
+#include "chaoschip/core/thread_pool.hpp"
+
+namespace chaoschip {
+
+void tangent_system::apply(Eigen::Ref<Eigen::MatrixXd>) const {
+  throw error("this system applies its Jacobian only together with a step");
+}
+
+void tangent_system::step(Eigen::Ref<Eigen::MatrixXd> q) {
+  apply(q);
+  advance();
+}
+
+void tangent_system::set_state(const Eigen::Ref<const Eigen::VectorXd>&) {
+  throw error("this system cannot set its state (no twin trajectories)");
+}
+
+namespace {
+
+void check_options(const tangent_system& sys, const lyapunov_options& o) {
+  const std::size_t n = sys.dim();
+  if (n == 0) throw error("lyapunov: the system has no tangent space");
+  if (o.k < 1 || o.k > n)
+    throw parameter_error("lyapunov.k", std::to_string(o.k),
+                          "an integer in [1, " + std::to_string(n) + "] (the tangent dimension)");
+  if (o.steps < 1) throw parameter_error("lyapunov.steps", std::to_string(o.steps), ">= 1");
+  if (o.warmup < 0) throw parameter_error("lyapunov.warmup", std::to_string(o.warmup), ">= 0");
+  if (o.ons_interval < 1)
+    throw parameter_error("lyapunov.ons_interval", std::to_string(o.ons_interval), ">= 1");
+  if (o.block < 1) throw parameter_error("lyapunov.block", std::to_string(o.block), ">= 1");
+}
+
+// One step of trajectory and tangent vectors. Separable systems apply the Jacobian to
+// fixed blocks of columns (the same blocks for every pool size, so results do not depend
+// on the number of threads), in parallel when a pool is given.
+void propagate(tangent_system& sys, Eigen::MatrixXd& q, const lyapunov_options& o) {
+  if (!sys.separable()) {
+    sys.step(q);
+    return;
+  }
+  const auto k = static_cast<std::size_t>(q.cols());
+  const std::size_t blocks = (k + o.block - 1) / o.block;
+  auto one = [&](std::size_t b) {
+    const auto first = static_cast<Eigen::Index>(b * o.block);
+    const auto width = static_cast<Eigen::Index>(std::min(o.block, k - b * o.block));
+    sys.apply(q.middleCols(first, width));
+  };
+  if (o.pool && blocks > 1)
+    o.pool->parallel_for(blocks, one);
+  else
+    for (std::size_t b = 0; b < blocks; ++b) one(b);
+  sys.advance();
+}
+
+// Steps s (0-based, of warmup + steps) after which a QR (or a twin renormalisation) is
+// due: every ons_interval steps within each phase, and at the end of each phase, so the
+// counted sum covers exactly the counted steps.
+bool boundary(std::int64_t s, const lyapunov_options& o) {
+  const std::int64_t done = s + 1;
+  if (done <= o.warmup) return done % o.ons_interval == 0 || done == o.warmup;
+  const std::int64_t counted = done - o.warmup;
+  return counted % o.ons_interval == 0 || counted == o.steps;
+}
+
+}  // namespace
+
+lyapunov_result lyapunov_spectrum(tangent_system& sys, const lyapunov_options& o) {
+  check_options(sys, o);
+  const auto n = static_cast<Eigen::Index>(sys.dim());
+  const auto k = static_cast<Eigen::Index>(o.k);
+
+  // Random orthonormal start from its own stream.
+  random_stream rng(o.seed, "lyapunov.tangent");
+  Eigen::MatrixXd q(n, k);
+  for (Eigen::Index j = 0; j < k; ++j)
+    for (Eigen::Index i = 0; i < n; ++i) q(i, j) = rng.normal();
+  Eigen::HouseholderQR<Eigen::MatrixXd> qr(n, k);
+  const Eigen::MatrixXd identity = Eigen::MatrixXd::Identity(n, k);
+  auto orthonormalise = [&] {
+    qr.compute(q);
+    q = identity;
+    qr.householderQ().applyThisOnTheLeft(q);
+  };
+  orthonormalise();
+
+  lyapunov_result out;
+  Eigen::VectorXd sums = Eigen::VectorXd::Zero(k);
+  Eigen::VectorXd logs(k);
+  std::int64_t counted = 0;
+  const std::int64_t every =
+      std::max<std::int64_t>(1, (o.steps + std::max<std::int64_t>(o.checkpoints, 1) - 1) /
+                                    std::max<std::int64_t>(o.checkpoints, 1));
+  std::int64_t next_mark = every;
+  std::vector<double> history;
+  const std::int64_t total = o.warmup + o.steps;
+
+  for (std::int64_t s = 0; s < total; ++s) {
+    propagate(sys, q, o);
+    if (!boundary(s, o)) continue;
+    qr.compute(q);
+    const auto& r = qr.matrixQR();
+    double rmax = 0.0, rmin = std::numeric_limits<double>::infinity();
+    for (Eigen::Index i = 0; i < k; ++i) {
+      const double a = std::abs(r(i, i));
+      if (std::isnan(a))
+        throw numerical_error("lyapunov", s, "tangent vectors became NaN (Jacobian not finite)");
+      logs[i] = std::log(a);
+      rmax = std::max(rmax, a);
+      rmin = std::min(rmin, a);
+    }
+    out.cond.push_back(rmin > 0.0 ? rmax / rmin : std::numeric_limits<double>::infinity());
+    q = identity;
+    qr.householderQ().applyThisOnTheLeft(q);
+
+    if (s + 1 > o.warmup) {
+      sums += logs;
+      counted = s + 1 - o.warmup;
+      if (o.on_qr) o.on_qr(s, logs);
+      if (counted >= next_mark || counted == o.steps) {
+        for (Eigen::Index i = 0; i < k; ++i)
+          history.push_back(sums[i] / static_cast<double>(counted));
+        out.checkpoint_steps.push_back(counted);
+        while (next_mark <= counted) next_mark += every;
+      }
+    }
+  }
+
+  out.counted_steps = counted;
+  out.exponents = sums / static_cast<double>(counted);
+  std::sort(out.exponents.data(), out.exponents.data() + k, std::greater<>());
+  out.convergence = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
+                                                    Eigen::RowMajor>>(
+      history.data(), static_cast<Eigen::Index>(out.checkpoint_steps.size()), k);
+  out.kaplan_yorke = kaplan_yorke_dimension(out.exponents, sys.dim());
+  out.entropy_rate = 0.0;
+  for (Eigen::Index i = 0; i < k; ++i)
+    if (out.exponents[i] > 0.0) out.entropy_rate += out.exponents[i];
+  return out;
+}
+
+double twin_largest_exponent(tangent_system& sys, tangent_system& twin, const lyapunov_options& o,
+                             double epsilon) {
+  check_options(sys, o);
+  if (!(epsilon > 0.0))
+    throw parameter_error("lyapunov.twin_epsilon", std::to_string(epsilon), "a number > 0");
+  const Eigen::VectorXd s0 = sys.state();
+  if (s0.size() == 0) throw error("lyapunov: this model does not support twin trajectories");
+  random_stream rng(o.seed, "lyapunov.twin");
+  Eigen::VectorXd u(s0.size());
+  for (auto& x : u) x = rng.normal();
+  twin.set_state(s0 + (epsilon / u.norm()) * u);
+
+  double sum = 0.0;
+  const std::int64_t total = o.warmup + o.steps;
+  for (std::int64_t s = 0; s < total; ++s) {
+    sys.advance();
+    twin.advance();
+    if (!boundary(s, o)) continue;
+    const Eigen::VectorXd a = sys.state();
+    const Eigen::VectorXd d = twin.state() - a;
+    const double nd = d.norm();
+    if (!std::isfinite(nd) || nd == 0.0)
+      throw numerical_error("lyapunov twin", s,
+                            nd == 0.0 ? "the twin trajectories merged (distance 0)"
+                                      : "the twin trajectory is not finite");
+    if (s + 1 > o.warmup) sum += std::log(nd / epsilon);
+    twin.set_state(a + (epsilon / nd) * d);
+  }
+  return sum / static_cast<double>(o.steps);
+}
+
+double kaplan_yorke_dimension(const Eigen::VectorXd& l, std::size_t full_dim) {
+  const Eigen::Index k = l.size();
+  if (k == 0 || l[0] < 0.0) return 0.0;
+  double partial = 0.0;
+  for (Eigen::Index j = 0; j < k; ++j) {
+    if (partial + l[j] < 0.0) return static_cast<double>(j) + partial / std::abs(l[j]);
+    partial += l[j];
+  }
+  // Every partial sum is >= 0: the dimension is k only if the spectrum is complete.
+  return static_cast<std::size_t>(k) == full_dim ? static_cast<double>(k)
+                                                 : std::numeric_limits<double>::quiet_NaN();
+}
+
+population_tangent_system::population_tangent_system(population& pop, const projection* recurrent,
+                                                     input_fn external)
+    : pop_(&pop), recurrent_(recurrent), external_(std::move(external)),
+      input_(Eigen::VectorXd::Zero(static_cast<Eigen::Index>(pop.size()))),
+      vars_(pop.variables()) {
+  if (pop.continuous_coupling()) pop.set_coupling(recurrent);
+}
+
+const Eigen::VectorXd& population_tangent_system::input_now() {
+  input_.setZero();
+  if (external_) external_(t_, input_);
+  // Delay 1: the output of the previous step arrives now. Continuous coupling is
+  // integrated inside the model instead.
+  if (recurrent_ && !pop_->continuous_coupling()) {
+    if (pop_->output() == output_kind::spikes)
+      recurrent_->deliver_spikes(pop_->spikes(), input_.data());
+    else
+      recurrent_->deliver_rates(pop_->graded(), input_);
+  }
+  return input_;
+}
+
+void population_tangent_system::apply(Eigen::Ref<Eigen::MatrixXd> q) const {
+  pop_->jacobian_apply(recurrent_, q);
+}
+
+void population_tangent_system::advance() {
+  pop_->step(t_, input_now());
+  ++t_;
+}
+
+void population_tangent_system::step(Eigen::Ref<Eigen::MatrixXd> q) {
+  pop_->step_tangent(t_, input_now(), recurrent_, q);
+  ++t_;
+}
+
+Eigen::VectorXd population_tangent_system::state() const {
+  const auto n = static_cast<Eigen::Index>(pop_->size());
+  Eigen::VectorXd s(n * static_cast<Eigen::Index>(vars_.size()));
+  for (std::size_t v = 0; v < vars_.size(); ++v)
+    s.segment(static_cast<Eigen::Index>(v) * n, n) = pop_->variable(vars_[v]);
+  return s;
+}
+
+void population_tangent_system::set_state(const Eigen::Ref<const Eigen::VectorXd>& s) {
+  const auto n = static_cast<Eigen::Index>(pop_->size());
+  if (s.size() != n * static_cast<Eigen::Index>(vars_.size()))
+    throw error("lyapunov: state of size " + std::to_string(s.size()) + ", expected " +
+                std::to_string(n * static_cast<Eigen::Index>(vars_.size())));
+  for (std::size_t v = 0; v < vars_.size(); ++v)
+    pop_->set_variable(vars_[v], s.segment(static_cast<Eigen::Index>(v) * n, n));
+}
+
+}  // namespace chaoschip
