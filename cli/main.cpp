@@ -14,8 +14,10 @@
 #include <CLI/CLI.hpp>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/core/thread_pool.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/experiment.hpp"
+#include "chaoschip/io/lyapunov.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "chaoschip/io/whatif.hpp"
 #include "chaoschip/neuromorphic/profile.hpp"
@@ -91,7 +93,9 @@ int cmd_run(const run_args& a) {
   check_output_path(a.output);
   progress_line progress(!a.quiet && isatty(fileno(stdout)));
   const auto t0 = std::chrono::steady_clock::now();
-  const auto data = io::run_experiment(cfg, [&](const io::progress_info& p) { progress(p); });
+  thread_pool pool(static_cast<unsigned>(a.threads));
+  const auto data =
+      io::run_experiment(cfg, [&](const io::progress_info& p) { progress(p); }, &pool);
   io::write_run_file(a.output, data);
   if (!a.quiet) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -100,6 +104,107 @@ int cmd_run(const run_args& a) {
     std::cout << fmt::format("wrote {} ({} network, {} recurrent neurons, {} steps{}, {:.2f} s)\n",
                              a.output, cfg.network.model, cfg.network.n_rec,
                              data.root_attributes.at("steps"), loss, s);
+  }
+  return 0;
+}
+
+struct lyapunov_args {
+  std::string input, output;
+  std::vector<std::string> sets;
+  int threads = 0;
+  bool quiet = false;
+};
+
+// NAME.lyap.h5 next to the input.
+std::string lyapunov_output(const std::string& input) {
+  fs::path p(input);
+  return (p.parent_path() / (p.stem().string() + ".lyap.h5")).string();
+}
+
+void print_spectrum(const std::string& group, const io::lyapunov_data& d) {
+  const auto k = d.exponents.size();
+  std::string head;
+  for (Eigen::Index i = 0; i < std::min<Eigen::Index>(k, 5); ++i)
+    head += fmt::format("{}{:.5g}", i ? ", " : "", d.exponents[i]);
+  if (k > 5) head += ", ...";
+  std::cout << fmt::format(
+      "{}: lambda_max {:.5g} per step ({:.5g} per ms); k = {}: [{}]; Kaplan-Yorke {:.4g}, "
+      "entropy {:.4g} per step{} ({}, {})\n",
+      group, d.exponents[0], d.exponents[0] / d.dt, k, head, d.kaplan_yorke, d.entropy_rate,
+      std::isnan(d.twin) ? std::string() : fmt::format("; twin trajectory {:.5g}", d.twin),
+      d.jacobian, d.source);
+}
+
+int cmd_lyapunov(const lyapunov_args& a) {
+  const std::string output = a.output.empty() ? lyapunov_output(a.input) : a.output;
+  if (fs::exists(a.input) && fs::exists(output) && fs::equivalent(a.input, output))
+    throw file_error(output, "is the input file; chaoschip lyapunov never writes over its input");
+  check_output_path(output);
+  thread_pool pool(static_cast<unsigned>(a.threads));
+  io::run_data out;
+  const bool from_config = fs::path(a.input).extension() == ".toml";
+  io::run_config cfg;
+  if (from_config) {
+    // An untrained network: the spectrum of the initial weights.
+    cfg = io::load_config(a.input, a.sets);
+    io::check_supported(cfg);
+    out.initial = io::make_initial_weights(cfg);
+    io::state_log log;
+    out.lyapunov.emplace_back(
+        "before", io::measure_lyapunov(cfg, *out.initial, &pool, cfg.record.states ? &log : nullptr));
+    if (cfg.record.states) {
+      for (const auto& [var, rows] : log.variables)
+        out.states.push_back({"recurrent", var, static_cast<std::size_t>(rows.rows()),
+                              static_cast<std::size_t>(rows.cols()),
+                              std::vector<double>(rows.data(), rows.data() + rows.size()), false});
+      out.states_attributes["recurrent"] = log.attributes;
+      out.states_attributes["recurrent"]["weights"] = "initial";
+    }
+  } else {
+    // A run file (or a state log in its layout): its weights, or its recorded trajectory.
+    cfg = io::parse_config(io::read_config_attribute(a.input), a.input + " (config attribute)",
+                           a.sets);
+    io::check_supported(cfg);
+    out.initial = io::read_weights(a.input, "initial");
+    out.final = io::read_weights(a.input, "final");
+    if (!out.initial) throw file_error(a.input, "has no /network/initial weights");
+    const auto log = io::read_state_log(a.input, "recurrent");
+    auto attribute = [&](const std::string& key) {
+      const auto it = log->attributes.find(key);
+      return it == log->attributes.end() ? std::string() : it->second;
+    };
+    if (log && attribute("trajectory") != "training") {
+      const bool final = attribute("weights") == "final";
+      if (final && !out.final) throw file_error(a.input, "has no /network/final weights");
+      try {
+        out.lyapunov.emplace_back(final ? "after" : "before",
+                                  io::lyapunov_from_log(cfg, final ? *out.final : *out.initial,
+                                                        *log, &pool));
+      } catch (const input_error&) {
+        throw;
+      } catch (const numerical_error&) {
+        throw;
+      } catch (const error& e) {
+        throw file_error(a.input, std::string("/states/recurrent: ") + e.what());
+      }
+    } else {
+      for (const auto& when : cfg.lyapunov.when) {
+        if (when == "after" && !out.final) continue;
+        out.lyapunov.emplace_back(
+            when, io::measure_lyapunov(cfg, when == "after" ? *out.final : *out.initial, &pool));
+      }
+      if (out.lyapunov.empty())
+        throw parameter_error("lyapunov.when", "[]", "\"before\" and/or \"after\"");
+    }
+  }
+  out.config_toml = io::to_toml(cfg);
+  out.root_attributes["dt"] = fmt::format("{}", cfg.network.dt);
+  out.root_attributes["model"] = cfg.network.model;
+  out.root_attributes["source"] = a.input;
+  io::write_run_file(output, out);
+  if (!a.quiet) {
+    for (const auto& [group, d] : out.lyapunov) print_spectrum(group, d);
+    std::cout << "wrote " << output << "\n";
   }
   return 0;
 }
@@ -182,8 +287,8 @@ int main(int argc, char** argv) {
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
   run->add_option("--threads", ra.threads,
-                  "worker threads (accepted for the interface; runs are single-threaded in "
-                  "this version)")
+                  "worker threads for the Lyapunov spectra (0: all cores; results do not "
+                  "depend on it)")
       ->check(CLI::Range(0, 4096));
   run->add_flag("-q,--quiet", ra.quiet, "no progress line or summary");
 
@@ -205,6 +310,21 @@ int main(int argc, char** argv) {
   whatif->add_option("--set", wa.run.sets, "override a config key")->type_name("KEY=VALUE");
   whatif->add_flag("-q,--quiet", wa.run.quiet, "no progress line or table");
 
+  lyapunov_args la;
+  auto* lyap = app.add_subcommand(
+      "lyapunov",
+      "Lyapunov spectrum of a config's untrained network, of a run file's weights (before "
+      "and after training), or along a run file's recorded trajectory (/states)");
+  lyap->add_option("INPUT", la.input, "CONFIG.toml or RUN.h5")->required();
+  lyap->add_option("-o,--output", la.output, "output file (default: INPUT's name + .lyap.h5)");
+  lyap->add_option("--set", la.sets, "override a config key: --set lyapunov.k=10")
+      ->type_name("KEY=VALUE");
+  lyap->add_option("--threads", la.threads,
+                   "worker threads over tangent vectors (0: all cores; results do not depend "
+                   "on it)")
+      ->check(CLI::Range(0, 4096));
+  lyap->add_flag("-q,--quiet", la.quiet, "no summary");
+
   std::string info_path;
   auto* info = app.add_subcommand("info", "Summarise a run file");
   info->add_option("RUN", info_path, "run file (.h5)")->required();
@@ -215,6 +335,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     if (*run) return cmd_run(ra);
     if (*info) return cmd_info(info_path);
+    if (*lyap) return cmd_lyapunov(la);
     if (*whatif) return cmd_whatif(wa);
     if (*chips) return cmd_chips();
     return 1;

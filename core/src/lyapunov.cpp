@@ -202,17 +202,26 @@ population_tangent_system::population_tangent_system(population& pop, const proj
   if (pop.continuous_coupling()) pop.set_coupling(recurrent);
 }
 
-const Eigen::VectorXd& population_tangent_system::input_now() {
-  input_.setZero();
-  if (external_) external_(t_, input_);
-  // Delay 1: the output of the previous step arrives now. Continuous coupling is
-  // integrated inside the model instead.
-  if (recurrent_ && !pop_->continuous_coupling()) {
-    if (pop_->output() == output_kind::spikes)
-      recurrent_->deliver_spikes(pop_->spikes(), input_.data());
+namespace {
+// The input of step t: external input plus, with delay 1, the population's output of the
+// previous step through its recurrent projection. Continuous coupling is integrated
+// inside the model instead.
+void gather_input(const population& pop, const projection* recurrent,
+                  const population_tangent_system::input_fn& external, std::int64_t t,
+                  Eigen::VectorXd& input) {
+  input.setZero();
+  if (external) external(t, input);
+  if (recurrent && !pop.continuous_coupling()) {
+    if (pop.output() == output_kind::spikes)
+      recurrent->deliver_spikes(pop.spikes(), input.data());
     else
-      recurrent_->deliver_rates(pop_->graded(), input_);
+      recurrent->deliver_rates(pop.graded(), input);
   }
+}
+}  // namespace
+
+const Eigen::VectorXd& population_tangent_system::input_now() {
+  gather_input(*pop_, recurrent_, external_, t_, input_);
   return input_;
 }
 
@@ -245,6 +254,59 @@ void population_tangent_system::set_state(const Eigen::Ref<const Eigen::VectorXd
                 std::to_string(n * static_cast<Eigen::Index>(vars_.size())));
   for (std::size_t v = 0; v < vars_.size(); ++v)
     pop_->set_variable(vars_[v], s.segment(static_cast<Eigen::Index>(v) * n, n));
+}
+
+replay_tangent_system::replay_tangent_system(population& pop, const projection* recurrent,
+                                             std::vector<std::pair<std::string, rows_t>> states,
+                                             input_fn external, std::int64_t t0)
+    : pop_(&pop), recurrent_(recurrent), states_(std::move(states)),
+      external_(std::move(external)), t0_(t0),
+      input_(Eigen::VectorXd::Zero(static_cast<Eigen::Index>(pop.size()))) {
+  if (pop.continuous_coupling()) pop.set_coupling(recurrent);
+  for (const auto& var : pop.variables()) {
+    const auto it = std::find_if(states_.begin(), states_.end(),
+                                 [&](const auto& s) { return s.first == var; });
+    if (it == states_.end())
+      throw error("recorded states lack variable '" + var + "' of the " +
+                  std::string(pop.model()) + " population");
+  }
+  for (const auto& [var, rows] : states_) {
+    if (rows.cols() != static_cast<Eigen::Index>(pop.size()))
+      throw error("recorded variable '" + var + "' has " + std::to_string(rows.cols()) +
+                  " columns, expected " + std::to_string(pop.size()) + " (neurons)");
+    if (rows_ != 0 && rows.rows() != rows_)
+      throw error("recorded variables have different numbers of rows");
+    rows_ = rows.rows();
+  }
+  if (rows_ < 2) throw error("a recorded trajectory needs at least 2 rows");
+  load(0);
+}
+
+void replay_tangent_system::load(std::int64_t row) {
+  row_ = row;
+  if (row >= rows_) throw error("the recorded trajectory is too short for the requested steps");
+  const auto vars = pop_->variables();
+  for (const auto& [var, rows] : states_)
+    if (std::find(vars.begin(), vars.end(), var) != vars.end())
+      pop_->set_variable(var, rows.row(row).transpose());
+}
+
+void replay_tangent_system::apply(Eigen::Ref<Eigen::MatrixXd> q) const {
+  pop_->jacobian_apply(recurrent_, q);
+}
+
+void replay_tangent_system::advance() {
+  load(row_ + 1);
+}
+
+void replay_tangent_system::step(Eigen::Ref<Eigen::MatrixXd> q) {
+  if (separable()) {
+    apply(q);
+  } else {
+    gather_input(*pop_, recurrent_, external_, t0_ + row_, input_);
+    pop_->step_tangent(t0_ + row_, input_, recurrent_, q);
+  }
+  load(row_ + 1);
 }
 
 }  // namespace chaoschip

@@ -406,7 +406,14 @@ std::vector<key_spec> make_schema() {
             if (v[i] == v[j]) return expected;
         }
         return std::string();
-      });
+      })
+      .add("checkpoints", &lyapunov_config::checkpoints, int_range(1))
+      .add("input", &lyapunov_config::input, one_of({"task", "none"}))
+      .add("initial_scale", &lyapunov_config::initial_scale, non_negative())
+      .add("initial_seed", &lyapunov_config::initial_seed, int_range(-1))
+      .add("tangent_seed", &lyapunov_config::tangent_seed, int_range(-1))
+      .add("twin", &lyapunov_config::twin, anything<bool>())
+      .add("twin_epsilon", &lyapunov_config::twin_epsilon, real(bound{0.0, true}, bound{1.0, false}));
 
   section<record_config>(s, "record", &run_config::record)
       .add("states", &record_config::states, anything<bool>())

@@ -14,6 +14,7 @@
 #include "chaoschip/core/simulator.hpp"
 #include "chaoschip/io/case_file.hpp"
 #include "chaoschip/io/chip.hpp"
+#include "chaoschip/io/lyapunov.hpp"
 #include "chaoschip/models/bptt.hpp"
 #include "chaoschip/models/eprop.hpp"
 #include "chaoschip/models/init.hpp"
@@ -35,6 +36,8 @@ namespace {
 std::string quoted(const std::string& s) {
   return "\"" + s + "\"";
 }
+
+}  // namespace
 
 std::unique_ptr<projection> make_projection(const run_config& c, const Eigen::MatrixXd& w) {
   if (c.network.connectivity == "sparse")
@@ -76,6 +79,8 @@ std::unique_ptr<population> make_recurrent(const run_config& c) {
   };
   return std::make_unique<model_population<models::lif>>(models::lif(p, dt), n);
 }
+
+namespace {
 
 models::spike_pattern_source::pattern pattern_of(const models::sequence& s) {
   return s.input_spikes;
@@ -259,7 +264,7 @@ chip_data chip_data_of(const neuromorphic::chip_mapping& m, const neuromorphic::
   return d;
 }
 
-run_data run_experiment(const run_config& c, const progress_fn& progress) {
+run_data run_experiment(const run_config& c, const progress_fn& progress, thread_pool* pool) {
   check_supported(c);
   run_data out;
   out.config_toml = to_toml(c);
@@ -527,6 +532,17 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
   for (const auto& [key, series] : states.all())
     out.states.push_back({net.name(key.first), key.second, series.steps(), series.n, series.values,
                           integer_state && key.first == b.recurrent});
+  if (c.record.states) {
+    // One trajectory with fixed weights can be replayed by `chaoschip lyapunov`; a training
+    // log (networks reset between sequences, weights changing) cannot.
+    const bool single = iterations * batch == 1;
+    out.states_attributes["recurrent"] = {{"trajectory", single ? "run" : "training"},
+                                          {"t0", "1"},
+                                          {"weights", "initial"}};
+  }
+  for (const auto& when : c.lyapunov.when)
+    out.lyapunov.emplace_back(when,
+                              measure_lyapunov(c, when == "before" ? *out.initial : *out.final, pool));
   out.root_attributes["steps"] = std::to_string(step);
   out.root_attributes["dt"] = fmt::format("{}", c.network.dt);
   out.root_attributes["model"] = c.network.model;

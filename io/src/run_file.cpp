@@ -104,6 +104,32 @@ void write_states(const H5::Group& root, const state_data& s) {
   }
 }
 
+void write_lyapunov(const H5::Group& root, const std::string& name, const lyapunov_data& l) {
+  const H5::Group g = h5::require_group(root, "lyapunov/" + name);
+  const auto k = static_cast<std::size_t>(l.exponents.size());
+  const H5::DataSet e = [&] {
+    h5::write_dataset(g, "exponents", l.exponents.data(), {k});
+    return g.openDataSet("exponents");
+  }();
+  h5::write_attribute(e, "unit", "1/step");
+  h5::write_attribute(e, "dt", l.dt);
+  const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> conv =
+      l.convergence;
+  h5::write_dataset(g, "convergence", conv.data(),
+                    {static_cast<std::size_t>(conv.rows()), static_cast<std::size_t>(conv.cols())});
+  h5::write_dataset(g, "checkpoint_steps", l.checkpoint_steps.data(), {l.checkpoint_steps.size()});
+  h5::write_dataset(g, "cond", l.cond.data(), {l.cond.size()});
+  h5::write_attribute(g, "jacobian", l.jacobian);
+  h5::write_attribute(g, "source", l.source);
+  h5::write_attribute(g, "kaplan_yorke_dimension", l.kaplan_yorke);
+  h5::write_attribute(g, "entropy_rate", l.entropy_rate);
+  h5::write_attribute(g, "steps", static_cast<double>(l.steps));
+  h5::write_attribute(g, "warmup", static_cast<double>(l.warmup));
+  h5::write_attribute(g, "ons_interval", static_cast<double>(l.ons_interval));
+  h5::write_attribute(g, "dt", l.dt);
+  if (!std::isnan(l.twin)) h5::write_attribute(g, "twin_lambda_max", l.twin);
+}
+
 void write_series(const H5::Group& root, const std::string& name, const std::vector<double>& v) {
   if (v.empty()) return;
   h5::write_dataset(h5::require_group(root, "train"), name, v.data(), {v.size()});
@@ -293,6 +319,10 @@ void write_run_file(const std::string& path, const run_data& data) {
     if (chip) write_chip(f, *chip);
     for (const auto& s : data.spikes) write_spikes(f, s);
     for (const auto& s : data.states) write_states(f, s);
+    for (const auto& [population, attributes] : data.states_attributes)
+      for (const auto& [key, value] : attributes)
+        h5::write_attribute(h5::require_group(f, "states/" + population), key, value);
+    for (const auto& [name, l] : data.lyapunov) write_lyapunov(f, name, l);
     write_series(f, "loss", data.train_loss);
     write_series(f, "accuracy", data.train_accuracy);
   });
@@ -379,6 +409,33 @@ std::optional<weight_set> read_weights(const std::string& path, const std::strin
     w.w_out = read_weight(f, path, base + "/w_out");
     if (h5::exists(f, base + "/feedback")) w.feedback = read_weight(f, path, base + "/feedback");
     return w;
+  });
+}
+
+std::optional<state_log> read_state_log(const std::string& path, const std::string& population) {
+  const auto held = h5::lock();
+  const H5::H5File f = h5::open_read(path);
+  return h5::guard(path, h5::reading, [&]() -> std::optional<state_log> {
+    const std::string base = "states/" + population;
+    if (!h5::exists(f, base)) return std::nullopt;
+    const H5::Group g = f.openGroup(base);
+    state_log log;
+    for (int i = 0; i < g.getNumAttrs(); ++i) {
+      const std::string key = g.openAttribute(static_cast<unsigned>(i)).getName();
+      if (auto v = h5::read_string_attribute(g, key)) log.attributes[key] = *v;
+    }
+    for (hsize_t i = 0; i < g.getNumObjs(); ++i) {
+      const std::string name = g.getObjnameByIdx(i);
+      const auto a = h5::read_dataset<double>(f, path, base + "/" + name, {H5T_FLOAT, H5T_INTEGER});
+      if (a.shape.size() != 2)
+        throw file_error(path, "dataset '" + base + "/" + name + "' has shape " +
+                                   h5::format_shape(a.shape) + ", expected [T, n]");
+      h5::expect_finite(path, base + "/" + name, a);
+      log.variables.emplace_back(
+          name, Eigen::Map<const row_matrix>(a.values.data(), static_cast<Eigen::Index>(a.shape[0]),
+                                             static_cast<Eigen::Index>(a.shape[1])));
+    }
+    return log;
   });
 }
 

@@ -110,4 +110,35 @@ class population_tangent_system final : public tangent_system {
   std::vector<std::string> vars_;
 };
 
+// A recorded trajectory replayed: the state is set from the recorded rows instead of being
+// simulated (row r: the state before step t0 + r), so the Jacobians come from the record
+// itself: state logs from chip kernels, hardware or other simulators. Separable models
+// apply their Jacobian at each recorded state; ODE models integrate one step of the
+// variational equation from each recorded state. The record has rows() - 1 steps.
+class replay_tangent_system final : public tangent_system {
+ public:
+  using rows_t = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using input_fn = population_tangent_system::input_fn;
+  // `states`: (variable, [T, n]) for every variable of the population.
+  replay_tangent_system(population& pop, const projection* recurrent,
+                        std::vector<std::pair<std::string, rows_t>> states, input_fn external = {},
+                        std::int64_t t0 = 0);
+
+  std::int64_t steps() const noexcept { return rows_ - 1; }
+  std::size_t dim() const noexcept override { return pop_->tangent_dim(); }
+  bool separable() const noexcept override { return pop_->separable_tangent(); }
+  void apply(Eigen::Ref<Eigen::MatrixXd> q) const override;
+  void advance() override;
+  void step(Eigen::Ref<Eigen::MatrixXd> q) override;
+
+ private:
+  void load(std::int64_t row);
+  population* pop_;
+  const projection* recurrent_;
+  std::vector<std::pair<std::string, rows_t>> states_;
+  input_fn external_;
+  std::int64_t t0_, rows_ = 0, row_ = 0;
+  Eigen::VectorXd input_;
+};
+
 }  // namespace chaoschip

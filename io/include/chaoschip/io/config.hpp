@@ -130,6 +130,13 @@ struct lyapunov_config {
   std::int64_t warmup = 500;
   std::int64_t ons_interval = 1;
   std::vector<std::string> when = {"before", "after"};
+  std::int64_t checkpoints = 100;  // rows of the convergence history (at most)
+  std::string input = "task";      // drive during the measurement: "task" | "none"
+  double initial_scale = 1.0;      // initial state: h ~ N(0, s^2) (rate), v ~ s v_th N(0,1) (lif)
+  std::int64_t initial_seed = -1;  // -1: stream "lyapunov.initial" of the master seed
+  std::int64_t tangent_seed = -1;  // -1: stream "lyapunov.tangent" of the master seed
+  bool twin = false;               // also the twin-trajectory estimate of lambda_max
+  double twin_epsilon = 1e-8;      // twin perturbation size
 
   bool operator==(const lyapunov_config&) const = default;
 };

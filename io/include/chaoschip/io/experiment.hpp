@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "chaoschip/core/network.hpp"
+#include "chaoschip/core/thread_pool.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "chaoschip/models/task.hpp"
@@ -43,10 +44,16 @@ weight_set make_initial_weights(const run_config& config);
 // The task per [task] (sine, none, file).
 std::unique_ptr<models::task> make_task(const run_config& config);
 built_network build_network(const run_config& config, const weight_set& weights);
+// The float recurrent population per network.model and [neuron] (no chip kernel).
+std::unique_ptr<population> make_recurrent(const run_config& config);
+// A projection per network.connectivity (dense or CSR).
+std::unique_ptr<projection> make_projection(const run_config& config, const Eigen::MatrixXd& w);
 
 // Runs the experiment: train.iterations sequences of the task, the network reset before
 // each (as NEST's e-prop models reset on update). Throws numerical_error on divergence.
-run_data run_experiment(const run_config& config, const progress_fn& progress = {});
+// Measures the Lyapunov spectra per lyapunov.when (tangent blocks on `pool` if given).
+run_data run_experiment(const run_config& config, const progress_fn& progress = {},
+                        thread_pool* pool = nullptr);
 
 // The /chip/ parameters and integer weights of a mapping, for the run file.
 chip_data chip_data_of(const neuromorphic::chip_mapping& mapping,

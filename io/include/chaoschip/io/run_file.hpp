@@ -3,6 +3,7 @@
 // h5dump. Root attributes chaoschip_version, git_revision, created (ISO 8601) and config
 // (the resolved config as TOML text).
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -56,12 +57,36 @@ struct chip_data {
   std::map<std::string, integer_weights> initial, final;
 };
 
+// /lyapunov/<group>/: a spectrum (INTERFACE.md) with what chaoschip adds to it.
+struct lyapunov_data {
+  Eigen::VectorXd exponents;                   // [k], descending, 1/step
+  Eigen::MatrixXd convergence;                 // [checkpoints, k] running estimates
+  std::vector<std::int64_t> checkpoint_steps;  // counted steps at each checkpoint
+  std::vector<double> cond;                    // cond(Q) estimate before each QR
+  double kaplan_yorke = 0.0;
+  double entropy_rate = 0.0;
+  double twin = std::numeric_limits<double>::quiet_NaN();  // twin-trajectory lambda_max
+  std::string jacobian;  // "exact", "surrogate", "surrogate, dequantized (loihi)", ...
+  std::string source;    // "simulated" | "recorded states"
+  std::int64_t steps = 0, warmup = 0, ons_interval = 1;
+  double dt = 1.0;  // ms per step
+};
+
+// A recorded trajectory: /states/<population>/<variable> [T, n] with the group's attributes.
+struct state_log {
+  std::vector<std::pair<std::string, row_matrix>> variables;
+  std::map<std::string, std::string> attributes;
+};
+
 struct run_data {
   std::string config_toml;  // resolved config
   std::optional<weight_set> initial;
   std::optional<weight_set> final;
   std::vector<spike_data> spikes;
   std::vector<state_data> states;
+  // Attributes of /states/<population> (trajectory, t0, weights), by population.
+  std::map<std::string, std::map<std::string, std::string>> states_attributes;
+  std::vector<std::pair<std::string, lyapunov_data>> lyapunov;  // by group: before, after
   std::vector<double> train_loss;      // /train/loss when non-empty
   std::vector<double> train_accuracy;  // /train/accuracy when non-empty
   std::optional<chip_data> chip;
@@ -81,5 +106,7 @@ std::string summarize_run_file(const std::string& path);
 // Reads back the pieces other commands need.
 std::string read_config_attribute(const std::string& path);
 std::optional<weight_set> read_weights(const std::string& path, const std::string& group);
+// /states/<population>: every dataset (float or integer) as float64, nullopt when absent.
+std::optional<state_log> read_state_log(const std::string& path, const std::string& population);
 
 }  // namespace chaoschip::io

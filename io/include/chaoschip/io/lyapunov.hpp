@@ -1,0 +1,25 @@
+#pragma once
+// Lyapunov spectra of a run's recurrent layer per [lyapunov]: simulated with given weights,
+// or built from a recorded trajectory (/states/recurrent/...) without re-simulating.
+#include "chaoschip/core/thread_pool.hpp"
+#include "chaoschip/io/config.hpp"
+#include "chaoschip/io/run_file.hpp"
+
+namespace chaoschip::io {
+
+// The spectrum of the recurrent layer with weights `w` (the readout plays no part),
+// driven by the task's first sequence, repeated (lyapunov.input = "task"), or by nothing.
+// Spiking models give surrogate exponents; on a fixed-point chip profile, those of the
+// float dynamics with the chip's dequantised weights. When `log` is given, the trajectory
+// is stored in it: the initial state, then the state after every step (attribute t0 = 0).
+lyapunov_data measure_lyapunov(const run_config& c, const weight_set& w,
+                               thread_pool* pool = nullptr, state_log* log = nullptr);
+
+// The spectrum along a recorded trajectory of the recurrent layer: row r holds the state
+// before step t0 + r (attribute t0, default 0). The counted steps are the rows after
+// lyapunov.warmup. rate and rate_ode models (a LIF log lacks the pseudo-derivative's
+// inputs). Throws parameter_error / error on a log that does not fit the config.
+lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const state_log& log,
+                                thread_pool* pool = nullptr);
+
+}  // namespace chaoschip::io

@@ -1,0 +1,203 @@
+#include "chaoschip/io/lyapunov.hpp"
+
+#include <memory>
+#include <string>
+
+#include "chaoschip/core/errors.hpp"
+#include "chaoschip/core/lyapunov.hpp"
+#include "chaoschip/core/random.hpp"
+#include "chaoschip/io/chip.hpp"
+#include "chaoschip/io/experiment.hpp"
+
+namespace chaoschip::io {
+
+namespace {
+
+bool spiking_model(const run_config& c) {
+  return c.network.model == "lif" || c.network.model == "alif";
+}
+
+// The recurrent layer as the engine sees it: a float population with its (dequantised)
+// input and recurrent weights, and the external input of each step.
+struct layer {
+  std::unique_ptr<population> pop;
+  std::unique_ptr<projection> w_in, w_rec;
+  std::shared_ptr<const models::sequence> drive;  // null: no input
+  std::string jacobian;
+  population_tangent_system::input_fn input() const {
+    if (!drive || drive->steps() == 0) return {};
+    return [seq = drive, w = w_in.get()](std::int64_t t, Eigen::Ref<Eigen::VectorXd> in) {
+      const auto& spikes = seq->input_spikes[static_cast<std::size_t>(t) % seq->steps()];
+      w->deliver_spikes(spikes, in.data());
+    };
+  }
+};
+
+layer make_layer(const run_config& c, const weight_set& w) {
+  if (c.network.delay_rec != 1)
+    throw parameter_error("network.delay_rec", std::to_string(c.network.delay_rec),
+                          "1 for Lyapunov spectra (the Jacobian of a step must depend on the "
+                          "state before it only)");
+  layer l;
+  l.pop = make_recurrent(c);
+  l.jacobian = spiking_model(c)                 ? "surrogate"
+               : c.network.model == "rate_ode" ? "exact (variational equation)"
+                                                : "exact";
+  Eigen::MatrixXd w_in = w.w_in, w_rec = w.w_rec;
+  const auto profile = resolve_profile(c.chip);
+  if (profile.weight_bits > 0) {
+    // The chip's weights as the float dynamics see them (build_network maps them).
+    const built_network b = build_network(c, w);
+    w_in = b.chip->dequantized_in();
+    w_rec = b.chip->dequantized_rec();
+    l.jacobian += ", dequantized (" + profile.name + ")";
+  }
+  l.w_in = make_projection(c, w_in);
+  l.w_rec = make_projection(c, w_rec);
+  if (c.lyapunov.input == "task" && c.task.name != "none") {
+    auto task = make_task(c);
+    l.drive = std::make_shared<const models::sequence>(task->get(0));
+  }
+  return l;
+}
+
+void set_initial_state(const run_config& c, population& pop) {
+  pop.reset();
+  const std::uint64_t seed = static_cast<std::uint64_t>(
+      c.lyapunov.initial_seed >= 0 ? c.lyapunov.initial_seed : c.seed);
+  random_stream rng(seed, "lyapunov.initial");
+  const double scale = c.lyapunov.initial_scale * (spiking_model(c) ? c.neuron.v_th : 1.0);
+  Eigen::VectorXd x(static_cast<Eigen::Index>(pop.size()));
+  for (auto& v : x) v = scale * rng.normal();
+  pop.set_variable(spiking_model(c) ? "v" : "h", x);
+}
+
+lyapunov_options options_of(const run_config& c, thread_pool* pool) {
+  lyapunov_options o;
+  o.k = static_cast<std::size_t>(c.lyapunov.k);
+  o.steps = c.lyapunov.steps;
+  o.warmup = c.lyapunov.warmup;
+  o.ons_interval = c.lyapunov.ons_interval;
+  o.seed = static_cast<std::uint64_t>(c.lyapunov.tangent_seed >= 0 ? c.lyapunov.tangent_seed
+                                                                   : c.seed);
+  o.checkpoints = c.lyapunov.checkpoints;
+  o.pool = pool;
+  return o;
+}
+
+lyapunov_data data_of(const lyapunov_result& r, const run_config& c, const lyapunov_options& o) {
+  lyapunov_data d;
+  d.exponents = r.exponents;
+  d.convergence = r.convergence;
+  d.checkpoint_steps = r.checkpoint_steps;
+  d.cond = r.cond;
+  d.kaplan_yorke = r.kaplan_yorke;
+  d.entropy_rate = r.entropy_rate;
+  d.steps = o.steps;
+  d.warmup = o.warmup;
+  d.ons_interval = o.ons_interval;
+  d.dt = c.network.dt;
+  return d;
+}
+
+// Stores the trajectory of the wrapped system: the state now, then after every step.
+class recording_system final : public tangent_system {
+ public:
+  recording_system(tangent_system& inner, const population& pop)
+      : inner_(&inner), pop_(&pop), vars_(pop.variables()), rows_(vars_.size()) {
+    record();
+  }
+  std::size_t dim() const noexcept override { return inner_->dim(); }
+  bool separable() const noexcept override { return inner_->separable(); }
+  void apply(Eigen::Ref<Eigen::MatrixXd> q) const override { inner_->apply(q); }
+  void advance() override {
+    inner_->advance();
+    record();
+  }
+  void step(Eigen::Ref<Eigen::MatrixXd> q) override {
+    inner_->step(q);
+    record();
+  }
+  void store(state_log& log) const {
+    const auto n = static_cast<Eigen::Index>(pop_->size());
+    for (std::size_t v = 0; v < vars_.size(); ++v)
+      log.variables.emplace_back(
+          vars_[v], Eigen::Map<const row_matrix>(rows_[v].data(),
+                                                 static_cast<Eigen::Index>(rows_[v].size()) / n, n));
+    log.attributes.insert_or_assign("trajectory", std::string("lyapunov"));
+    log.attributes.insert_or_assign("t0", std::string("0"));
+  }
+
+ private:
+  void record() {
+    for (std::size_t v = 0; v < vars_.size(); ++v) {
+      const Eigen::VectorXd x = pop_->variable(vars_[v]);
+      rows_[v].insert(rows_[v].end(), x.data(), x.data() + x.size());
+    }
+  }
+  tangent_system* inner_;
+  const population* pop_;
+  std::vector<std::string> vars_;
+  std::vector<std::vector<double>> rows_;
+};
+
+}  // namespace
+
+lyapunov_data measure_lyapunov(const run_config& c, const weight_set& w, thread_pool* pool,
+                               state_log* log) {
+  layer l = make_layer(c, w);
+  set_initial_state(c, *l.pop);
+  population_tangent_system sys(*l.pop, l.w_rec.get(), l.input());
+  const lyapunov_options o = options_of(c, pool);
+  lyapunov_result r;
+  if (log) {
+    recording_system rec(sys, *l.pop);
+    r = lyapunov_spectrum(rec, o);
+    rec.store(*log);
+  } else {
+    r = lyapunov_spectrum(sys, o);
+  }
+  lyapunov_data d = data_of(r, c, o);
+  d.jacobian = l.jacobian;
+  d.source = "simulated";
+  if (c.lyapunov.twin) {
+    if (spiking_model(c))
+      throw parameter_error("lyapunov.twin", "true",
+                            "false for spiking models (a tiny perturbation of a spiking "
+                            "network does not grow smoothly)");
+    layer a = make_layer(c, w), b = make_layer(c, w);
+    set_initial_state(c, *a.pop);
+    set_initial_state(c, *b.pop);
+    population_tangent_system sa(*a.pop, a.w_rec.get(), a.input());
+    population_tangent_system sb(*b.pop, b.w_rec.get(), b.input());
+    d.twin = twin_largest_exponent(sa, sb, o, c.lyapunov.twin_epsilon);
+  }
+  return d;
+}
+
+lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const state_log& log,
+                                thread_pool* pool) {
+  if (spiking_model(c))
+    throw parameter_error("network.model", "\"" + c.network.model + "\"",
+                          "\"rate\" or \"rate_ode\" for spectra from recorded states (a LIF "
+                          "state log lacks what the pseudo-derivative needs); without "
+                          "/states the spectrum is simulated");
+  layer l = make_layer(c, w);
+  std::int64_t t0 = 0;
+  if (auto it = log.attributes.find("t0"); it != log.attributes.end()) t0 = std::stoll(it->second);
+  std::vector<std::pair<std::string, replay_tangent_system::rows_t>> states(log.variables.begin(),
+                                                                            log.variables.end());
+  replay_tangent_system sys(*l.pop, l.w_rec.get(), std::move(states), l.input(), t0);
+  lyapunov_options o = options_of(c, pool);
+  if (sys.steps() <= o.warmup)
+    throw parameter_error("lyapunov.warmup", std::to_string(o.warmup),
+                          "fewer than the " + std::to_string(sys.steps()) +
+                              " steps of the recorded trajectory");
+  o.steps = sys.steps() - o.warmup;
+  lyapunov_data d = data_of(lyapunov_spectrum(sys, o), c, o);
+  d.jacobian = l.jacobian;
+  d.source = "recorded states";
+  return d;
+}
+
+}  // namespace chaoschip::io
