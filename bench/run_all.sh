@@ -331,3 +331,6 @@ print('\n'.join(summary))
 print(f'wrote {path}')
 PY
 fi
+
+# ==== Lyapunov spectra: bench_lyapunov vs NumPy (bench/run_lyapunov.sh).
+"$here/run_lyapunov.sh" "$build"

@@ -88,12 +88,18 @@ lyapunov_result lyapunov_spectrum(tangent_system& sys, const lyapunov_options& o
     for (Eigen::Index i = 0; i < n; ++i) q(i, j) = rng.normal();
   Eigen::HouseholderQR<Eigen::MatrixXd> qr(n, k);
   const Eigen::MatrixXd identity = Eigen::MatrixXd::Identity(n, k);
-  auto orthonormalise = [&] {
-    qr.compute(q);
-    q = identity;
-    qr.householderQ().applyThisOnTheLeft(q);
+  // Q' of the last factorisation: the full product of reflectors when k = n (Eigen's
+  // blocked evaluation is the faster route there), else applied to the first k columns of I.
+  auto form_q = [&] {
+    if (k == n) {
+      q = qr.householderQ();
+    } else {
+      q = identity;
+      qr.householderQ().applyThisOnTheLeft(q);
+    }
   };
-  orthonormalise();
+  qr.compute(q);
+  form_q();
 
   lyapunov_result out;
   Eigen::VectorXd sums = Eigen::VectorXd::Zero(k);
@@ -121,8 +127,7 @@ lyapunov_result lyapunov_spectrum(tangent_system& sys, const lyapunov_options& o
       rmin = std::min(rmin, a);
     }
     out.cond.push_back(rmin > 0.0 ? rmax / rmin : std::numeric_limits<double>::infinity());
-    q = identity;
-    qr.householderQ().applyThisOnTheLeft(q);
+    form_q();
 
     if (s + 1 > o.warmup) {
       sums += logs;

@@ -49,7 +49,7 @@ struct lyapunov_options {
   // Parallel over blocks of `block` tangent vectors (separable systems); results are
   // bit-identical for any pool size because the blocks do not depend on it.
   thread_pool* pool = nullptr;
-  std::size_t block = 64;
+  std::size_t block = 256;
   // Observer after each QR of a counted step: (step, diag of R). Flossing uses it.
   std::function<void(std::int64_t, const Eigen::VectorXd&)> on_qr;
 };

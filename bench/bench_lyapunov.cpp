@@ -1,0 +1,58 @@
+// Lyapunov spectrum speed: the discrete rate network h <- (1 - dt) h + dt W tanh(h)
+// (W_ij = g N(0,1)/sqrt(N), zero diagonal, g = 2, dt = 0.1), k tangent vectors, QR every
+// step, one thread: the same network and algorithm as lyapunov_numpy.py (Engelken's demo).
+// Reports ms per step (Google Benchmark's time per iteration = one step).
+#include <benchmark/benchmark.h>
+
+#include <memory>
+
+#include "chaoschip/core/lyapunov.hpp"
+#include "chaoschip/core/model_population.hpp"
+#include "chaoschip/core/projection.hpp"
+#include "chaoschip/core/random.hpp"
+#include "chaoschip/models/init.hpp"
+#include "chaoschip/models/rate.hpp"
+
+namespace {
+
+using namespace chaoschip;
+
+void bm_spectrum(benchmark::State& state) {
+  const auto n = static_cast<Eigen::Index>(state.range(0));
+  const auto k = static_cast<std::size_t>(state.range(1) == 0 ? n : state.range(1));
+  random_stream rng(1, "bench.weights");
+  Eigen::MatrixXd w = models::gaussian_weights(n, n, 2.0, rng);
+  w.diagonal().setZero();
+  model_population<models::rate> pop(models::rate({.alpha = 0.1}, 1.0),
+                                     static_cast<std::size_t>(n));
+  Eigen::VectorXd h0(n);
+  for (auto& x : h0) x = rng.normal();
+  pop.set_variable("h", h0);
+  dense_projection proj(w);
+  population_tangent_system sys(pop, &proj);
+  const std::int64_t steps = k == static_cast<std::size_t>(n) ? 5 : 50;
+  lyapunov_options o;
+  o.k = k;
+  o.steps = steps;
+  o.warmup = 0;
+  o.ons_interval = 1;
+  for (auto _ : state) {
+    const auto r = lyapunov_spectrum(sys, o);
+    benchmark::DoNotOptimize(r.exponents.data());
+  }
+  // Google Benchmark's time is per iteration of `steps` steps; items = steps.
+  state.SetItemsProcessed(state.iterations() * steps);
+}
+
+BENCHMARK(bm_spectrum)
+    ->ArgNames({"N", "k"})
+    ->Args({500, 0})
+    ->Args({500, 10})
+    ->Args({1000, 0})
+    ->Args({1000, 10})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
