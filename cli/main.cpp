@@ -70,6 +70,21 @@ class progress_line {
     if (done) std::fputc('\n', stdout);
     std::fflush(stdout);
   }
+  // A labelled step counter (Lyapunov spectra).
+  void steps(const std::string& label, std::int64_t done, std::int64_t total) {
+    if (!enabled_) return;
+    const auto now = clock::now();
+    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double frac = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+    std::fprintf(stdout, "\r\033[K%s: step %lld/%lld  ETA %s", label.c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total),
+                 format_duration(frac > 0 ? elapsed * (1 - frac) / frac : NAN).c_str());
+    if (done == total) std::fputc('\n', stdout);
+    std::fflush(stdout);
+  }
+  void restart() { start_ = clock::now(); }
 
  private:
   using clock = std::chrono::steady_clock;
@@ -141,6 +156,11 @@ int cmd_lyapunov(const lyapunov_args& a) {
     throw file_error(output, "is the input file; chaoschip lyapunov never writes over its input");
   check_output_path(output);
   thread_pool pool(static_cast<unsigned>(a.threads));
+  progress_line line(!a.quiet && isatty(fileno(stdout)));
+  auto progress = [&line](const std::string& label) {
+    line.restart();
+    return [&line, label](std::int64_t done, std::int64_t total) { line.steps(label, done, total); };
+  };
   io::run_data out;
   const bool from_config = fs::path(a.input).extension() == ".toml";
   io::run_config cfg;
@@ -151,7 +171,8 @@ int cmd_lyapunov(const lyapunov_args& a) {
     out.initial = io::make_initial_weights(cfg);
     io::state_log log;
     out.lyapunov.emplace_back(
-        "before", io::measure_lyapunov(cfg, *out.initial, &pool, cfg.record.states ? &log : nullptr));
+        "before", io::measure_lyapunov(cfg, *out.initial, &pool, cfg.record.states ? &log : nullptr,
+                                       progress("lyapunov before")));
     if (cfg.record.states) {
       for (const auto& [var, rows] : log.variables)
         out.states.push_back({"recurrent", var, static_cast<std::size_t>(rows.rows()),
@@ -179,7 +200,7 @@ int cmd_lyapunov(const lyapunov_args& a) {
       try {
         out.lyapunov.emplace_back(final ? "after" : "before",
                                   io::lyapunov_from_log(cfg, final ? *out.final : *out.initial,
-                                                        *log, &pool));
+                                                        *log, &pool, progress("lyapunov (log)")));
       } catch (const input_error&) {
         throw;
       } catch (const numerical_error&) {
@@ -191,7 +212,8 @@ int cmd_lyapunov(const lyapunov_args& a) {
       for (const auto& when : cfg.lyapunov.when) {
         if (when == "after" && !out.final) continue;
         out.lyapunov.emplace_back(
-            when, io::measure_lyapunov(cfg, when == "after" ? *out.final : *out.initial, &pool));
+            when, io::measure_lyapunov(cfg, when == "after" ? *out.final : *out.initial, &pool,
+                                       nullptr, progress("lyapunov " + when)));
       }
       if (out.lyapunov.empty())
         throw parameter_error("lyapunov.when", "[]", "\"before\" and/or \"after\"");

@@ -114,6 +114,7 @@ lyapunov_result lyapunov_spectrum(tangent_system& sys, const lyapunov_options& o
 
   for (std::int64_t s = 0; s < total; ++s) {
     propagate(sys, q, o);
+    if (o.progress) o.progress(s + 1, total);
     if (!boundary(s, o)) continue;
     qr.compute(q);
     const auto& r = qr.matrixQR();

@@ -144,11 +144,12 @@ class recording_system final : public tangent_system {
 }  // namespace
 
 lyapunov_data measure_lyapunov(const run_config& c, const weight_set& w, thread_pool* pool,
-                               state_log* log) {
+                               state_log* log, const step_progress& progress) {
   layer l = make_layer(c, w);
   set_initial_state(c, *l.pop);
   population_tangent_system sys(*l.pop, l.w_rec.get(), l.input());
-  const lyapunov_options o = options_of(c, pool);
+  lyapunov_options o = options_of(c, pool);
+  o.progress = progress;
   lyapunov_result r;
   if (log) {
     recording_system rec(sys, *l.pop);
@@ -170,13 +171,14 @@ lyapunov_data measure_lyapunov(const run_config& c, const weight_set& w, thread_
     set_initial_state(c, *b.pop);
     population_tangent_system sa(*a.pop, a.w_rec.get(), a.input());
     population_tangent_system sb(*b.pop, b.w_rec.get(), b.input());
+    o.progress = {};
     d.twin = twin_largest_exponent(sa, sb, o, c.lyapunov.twin_epsilon);
   }
   return d;
 }
 
 lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const state_log& log,
-                                thread_pool* pool) {
+                                thread_pool* pool, const step_progress& progress) {
   if (spiking_model(c))
     throw parameter_error("network.model", "\"" + c.network.model + "\"",
                           "\"rate\" or \"rate_ode\" for spectra from recorded states (a LIF "
@@ -194,6 +196,7 @@ lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const 
                           "fewer than the " + std::to_string(sys.steps()) +
                               " steps of the recorded trajectory");
   o.steps = sys.steps() - o.warmup;
+  o.progress = progress;
   lyapunov_data d = data_of(lyapunov_spectrum(sys, o), c, o);
   d.jacobian = l.jacobian;
   d.source = "recorded states";

@@ -50,6 +50,8 @@ struct lyapunov_options {
   // bit-identical for any pool size because the blocks do not depend on it.
   thread_pool* pool = nullptr;
   std::size_t block = 256;
+  // Called after every step with (steps done, total steps): progress displays.
+  std::function<void(std::int64_t, std::int64_t)> progress;
   // Observer after each QR of a counted step: (step, diag of R). Flossing uses it.
   std::function<void(std::int64_t, const Eigen::VectorXd&)> on_qr;
 };

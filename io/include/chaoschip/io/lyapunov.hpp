@@ -1,6 +1,9 @@
 #pragma once
 // Lyapunov spectra of a run's recurrent layer per [lyapunov]: simulated with given weights,
 // or built from a recorded trajectory (/states/recurrent/...) without re-simulating.
+#include <cstdint>
+#include <functional>
+
 #include "chaoschip/core/thread_pool.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/run_file.hpp"
@@ -12,14 +15,17 @@ namespace chaoschip::io {
 // Spiking models give surrogate exponents; on a fixed-point chip profile, those of the
 // float dynamics with the chip's dequantised weights. When `log` is given, the trajectory
 // is stored in it: the initial state, then the state after every step (attribute t0 = 0).
+using step_progress = std::function<void(std::int64_t done, std::int64_t total)>;
+
 lyapunov_data measure_lyapunov(const run_config& c, const weight_set& w,
-                               thread_pool* pool = nullptr, state_log* log = nullptr);
+                               thread_pool* pool = nullptr, state_log* log = nullptr,
+                               const step_progress& progress = {});
 
 // The spectrum along a recorded trajectory of the recurrent layer: row r holds the state
 // before step t0 + r (attribute t0, default 0). The counted steps are the rows after
 // lyapunov.warmup. rate and rate_ode models (a LIF log lacks the pseudo-derivative's
 // inputs). Throws parameter_error / error on a log that does not fit the config.
 lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const state_log& log,
-                                thread_pool* pool = nullptr);
+                                thread_pool* pool = nullptr, const step_progress& progress = {});
 
 }  // namespace chaoschip::io
