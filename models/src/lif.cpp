@@ -204,6 +204,32 @@ void lif::jacobian_apply(const state& s, const projection* w, Eigen::Ref<Eigen::
   q.topRows(n) = dv_next;
 }
 
+void lif::weight_factor_pre(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& q,
+                            Eigen::Ref<Eigen::MatrixXd> pre) const {
+  const Eigen::Index n = s.v.size();
+  pre = s.psi.matrix().asDiagonal() * q.topRows(n);
+  if (p_.adaptive) {
+    const Eigen::Index off_a = has_syn() ? 2 * n : n;
+    Eigen::ArrayXd beta(n);
+    for (Eigen::Index i = 0; i < n; ++i)
+      beta[i] = beta_of(static_cast<std::size_t>(i), static_cast<std::size_t>(n));
+    pre -= (s.psi * beta).matrix().asDiagonal() * q.middleRows(off_a, n);
+  }
+}
+
+void lif::weight_factor_post(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& m,
+                             Eigen::Ref<Eigen::MatrixXd> post) const {
+  const Eigen::Index n = s.v.size();
+  if (has_syn()) {
+    post = m.middleRows(n, n);
+    return;
+  }
+  post = c_in_ * m.topRows(n);
+  if (p_.reset == reset_mode::value)
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (s.ref[i] > 0) post.row(i).setZero();
+}
+
 std::vector<std::string> lif::variables() const {
   std::vector<std::string> v{"v"};
   if (has_syn()) v.emplace_back("i_syn");

@@ -42,6 +42,16 @@ void rate::jacobian_apply(const state& s, const projection* w,
   }
 }
 
+void rate::weight_factor_pre(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& q,
+                             Eigen::Ref<Eigen::MatrixXd> pre) const {
+  pre = activation_derivative(p_.phi, s.h).matrix().asDiagonal() * q;
+}
+
+void rate::weight_factor_post(const state&, const Eigen::Ref<const Eigen::MatrixXd>& m,
+                              Eigen::Ref<Eigen::MatrixXd> post) const {
+  post = p_.alpha * m;
+}
+
 Eigen::VectorXd rate::variable(const state& s, std::string_view var) const {
   if (var == "h") return s.h.matrix();
   no_variable("rate", var);

@@ -142,6 +142,16 @@ Eigen::ArrayXd rate_ode::pseudo_derivative(const state& s) const {
       p_.phi, Eigen::Map<const Eigen::ArrayXd>(s.h.data(), static_cast<Eigen::Index>(s.h.size())));
 }
 
+void rate_ode::weight_factor_pre(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& q,
+                                 Eigen::Ref<Eigen::MatrixXd> pre) const {
+  pre = pseudo_derivative(s).matrix().asDiagonal() * q;
+}
+
+void rate_ode::weight_factor_post(const state&, const Eigen::Ref<const Eigen::MatrixXd>& m,
+                                  Eigen::Ref<Eigen::MatrixXd> post) const {
+  post = (dt_ / p_.tau) * m;
+}
+
 Eigen::VectorXd rate_ode::variable(const state& s, std::string_view var) const {
   if (var == "h")
     return Eigen::Map<const Eigen::VectorXd>(s.h.data(), static_cast<Eigen::Index>(s.h.size()));

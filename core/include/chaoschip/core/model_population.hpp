@@ -40,6 +40,15 @@ concept jacobian_model = requires(const M& m, const typename M::state& s, const 
   m.jacobian_apply(s, w, q);
 };
 
+// Models that expose how the recurrent weights enter their Jacobian (local flossing).
+template <class M>
+concept weight_factor_model = requires(const M& m, const typename M::state& s,
+                                       const Eigen::Ref<const Eigen::MatrixXd>& q,
+                                       Eigen::Ref<Eigen::MatrixXd> out) {
+  m.weight_factor_pre(s, q, out);
+  m.weight_factor_post(s, q, out);
+};
+
 template <class Model>
 class model_population final : public population {
  public:
@@ -121,6 +130,22 @@ class model_population final : public population {
       model_.jacobian_apply(state_, recurrent, q);
     else
       population::jacobian_apply(recurrent, q);
+  }
+
+  bool has_weight_factors() const noexcept override { return weight_factor_model<Model>; }
+  void weight_factor_pre(const Eigen::Ref<const Eigen::MatrixXd>& q,
+                         Eigen::Ref<Eigen::MatrixXd> pre) const override {
+    if constexpr (weight_factor_model<Model>)
+      model_.weight_factor_pre(state_, q, pre);
+    else
+      population::weight_factor_pre(q, pre);
+  }
+  void weight_factor_post(const Eigen::Ref<const Eigen::MatrixXd>& m,
+                          Eigen::Ref<Eigen::MatrixXd> post) const override {
+    if constexpr (weight_factor_model<Model>)
+      model_.weight_factor_post(state_, m, post);
+    else
+      population::weight_factor_post(m, post);
   }
 
   const Model& model_value() const noexcept { return model_; }

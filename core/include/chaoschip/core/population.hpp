@@ -64,6 +64,16 @@ class population {
   virtual bool separable_tangent() const noexcept { return false; }
   // q <- D q at the current state, without stepping (separable_tangent() only).
   virtual void jacobian_apply(const projection* recurrent, Eigen::Ref<Eigen::MatrixXd> q) const;
+
+  // How the recurrent weights W enter the step's Jacobian: D q = A q + C W (S q), with S
+  // and C given by the state. weight_factor_pre gives S q (size() x k) for tangent vectors q
+  // (tangent_dim() x k); weight_factor_post gives C^T m (size() x k) for m (tangent_dim()
+  // x k). So d<m, D q>/dW = (C^T m) (S q)^T, the local flossing gradient's two factors.
+  virtual bool has_weight_factors() const noexcept { return false; }
+  virtual void weight_factor_pre(const Eigen::Ref<const Eigen::MatrixXd>& q,
+                                 Eigen::Ref<Eigen::MatrixXd> pre) const;
+  virtual void weight_factor_post(const Eigen::Ref<const Eigen::MatrixXd>& m,
+                                  Eigen::Ref<Eigen::MatrixXd> post) const;
 };
 
 }  // namespace chaoschip

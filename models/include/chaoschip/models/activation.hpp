@@ -37,4 +37,14 @@ Eigen::ArrayXd activation_derivative(activation a, const Eigen::ArrayBase<Derive
   return Eigen::ArrayXd::Ones(h.size());
 }
 
+// phi''(h) (flossing's exact gradient: the Jacobian depends on h through phi').
+template <class Derived>
+Eigen::ArrayXd activation_second_derivative(activation a, const Eigen::ArrayBase<Derived>& h) {
+  if (a == activation::tanh) {
+    const Eigen::ArrayXd t = h.tanh();
+    return -2.0 * t * (1.0 - t.square());
+  }
+  return Eigen::ArrayXd::Zero(h.size());  // relu (almost everywhere), linear
+}
+
 }  // namespace chaoschip::models

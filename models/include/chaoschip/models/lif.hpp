@@ -71,6 +71,13 @@ class lif {
   // pseudo-derivative (surrogate Jacobian), including the reset's dependence on v.
   std::size_t tangent_dim(std::size_t n) const noexcept;
   void jacobian_apply(const state& s, const projection* w, Eigen::Ref<Eigen::MatrixXd> q) const;
+  // The surrogate Jacobian's weight term: W dz with dz = psi (dv - beta da) enters i_syn
+  // (exponential synapses) or v scaled by c_in (delta synapses; nothing while held
+  // refractory with reset to a value): pre = dz, post = those rows of m.
+  void weight_factor_pre(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& q,
+                         Eigen::Ref<Eigen::MatrixXd> pre) const;
+  void weight_factor_post(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& m,
+                          Eigen::Ref<Eigen::MatrixXd> post) const;
 
   std::vector<std::string> variables() const;
   Eigen::VectorXd variable(const state& s, std::string_view var) const;

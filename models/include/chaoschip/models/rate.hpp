@@ -40,6 +40,11 @@ class rate {
   std::size_t tangent_dim(std::size_t n) const noexcept { return n; }
   // q <- D q with D = (1 - alpha) I + alpha W diag(phi'(h)), at the current state.
   void jacobian_apply(const state& s, const projection* w, Eigen::Ref<Eigen::MatrixXd> q) const;
+  // D q = (1 - alpha) q + alpha W (phi'(h) q): pre = phi'(h) q, post = alpha m.
+  void weight_factor_pre(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& q,
+                         Eigen::Ref<Eigen::MatrixXd> pre) const;
+  void weight_factor_post(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& m,
+                          Eigen::Ref<Eigen::MatrixXd> post) const;
 
   std::vector<std::string> variables() const { return {"h"}; }
   Eigen::VectorXd variable(const state& s, std::string_view var) const;

@@ -54,6 +54,12 @@ class rate_ode {
   void step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input,
             const projection* coupling) const;
   Eigen::ArrayXd pseudo_derivative(const state& s) const;
+  // The flow map's dependence on W to first order in dt: D q ~ q + (dt/tau)(-q + W phi'(h) q),
+  // so pre = phi'(h) q, post = (dt/tau) m (local flossing; exact as dt -> 0).
+  void weight_factor_pre(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& q,
+                         Eigen::Ref<Eigen::MatrixXd> pre) const;
+  void weight_factor_post(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& m,
+                          Eigen::Ref<Eigen::MatrixXd> post) const;
   std::size_t tangent_dim(std::size_t n) const noexcept { return n; }
   // Integrates the variational equation tau dQ/dt = (-I + W diag(phi'(h))) Q together
   // with h over one step (a fresh integration of the joint system).
