@@ -12,8 +12,8 @@
 namespace chaoschip {
 
 Eigen::MatrixXd random_orthonormal(Eigen::Index n, Eigen::Index k, std::uint64_t seed,
-                                   std::string_view name) {
-  random_stream rng(seed, name);
+                                   std::string_view name, std::uint64_t index) {
+  random_stream rng(seed, name, index);
   Eigen::MatrixXd q(n, k);
   for (Eigen::Index j = 0; j < k; ++j)
     for (Eigen::Index i = 0; i < n; ++i) q(i, j) = rng.normal();

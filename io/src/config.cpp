@@ -383,7 +383,11 @@ std::vector<key_spec> make_schema() {
       .add("target", &floss_config::target, real())
       .add("pre_epochs", &floss_config::pre_epochs, int_range(0))
       .add("every", &floss_config::every, int_range(0))
-      .add("epochs", &floss_config::epochs, int_range(0));
+      .add("epochs", &floss_config::epochs, int_range(0))
+      .add("warmup", &floss_config::warmup, int_range(0))
+      .add("steps", &floss_config::steps, int_range(1))
+      .add("eta", &floss_config::eta, non_negative())
+      .add("batch", &floss_config::batch, int_range(1));
 
   section<lyapunov_config>(s, "lyapunov", &run_config::lyapunov)
       .add("k", &lyapunov_config::k,

@@ -34,9 +34,9 @@ struct floss_result {
   Eigen::MatrixXd grad_in;    // dL/dW_in, [post, pre] (empty: the variant leaves W_in alone)
 };
 
-// n x k orthonormal columns from a Gaussian matrix (Householder QR), stream `name` of seed.
+// n x k orthonormal columns from a Gaussian matrix (Householder QR), stream (seed, name, index).
 Eigen::MatrixXd random_orthonormal(Eigen::Index n, Eigen::Index k, std::uint64_t seed,
-                                   std::string_view name);
+                                   std::string_view name, std::uint64_t index = 0);
 
 // c_i = dL/dl_i / T for L = mean_i (l_i - target)^2 over T counted steps.
 Eigen::VectorXd floss_weights(const Eigen::VectorXd& exponents, double target, std::int64_t steps);

@@ -120,6 +120,10 @@ struct floss_config {
   std::int64_t pre_epochs = 0;
   std::int64_t every = 0;
   std::int64_t epochs = 0;
+  std::int64_t warmup = 15;  // window steps not counted (Engelken: 15 of 55)
+  std::int64_t steps = 40;   // counted window steps, QR every step
+  double eta = 0.0;          // learning rate of the flossing updates (0: train.eta)
+  std::int64_t batch = 1;    // windows averaged per flossing epoch
 
   bool operator==(const floss_config&) const = default;
 };
