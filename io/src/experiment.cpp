@@ -14,6 +14,7 @@
 #include "chaoschip/core/simulator.hpp"
 #include "chaoschip/io/case_file.hpp"
 #include "chaoschip/io/chip.hpp"
+#include "chaoschip/io/floss.hpp"
 #include "chaoschip/io/lyapunov.hpp"
 #include "chaoschip/models/bptt.hpp"
 #include "chaoschip/models/eprop.hpp"
@@ -112,9 +113,19 @@ void check_supported(const run_config& c) {
       throw parameter_error("network.connectivity", quoted(c.network.connectivity),
                             "\"dense\" for training in this version");
   }
-  if (c.floss.enabled)
-    throw parameter_error("floss.enabled", "true",
-                          "false in this version (flossing is not implemented yet)");
+  if (c.floss.enabled) {
+    if (c.chip.kernel != "float64" && c.chip.kernel != "loihi")
+      throw parameter_error("chip.kernel", quoted(c.chip.kernel),
+                            "\"float64\" or \"loihi\" for flossing (weight updates on the "
+                            "other kernels are not implemented yet)");
+    if (c.floss.variant == "bptt" && c.network.model != "rate")
+      throw parameter_error("floss.variant", "\"bptt\"",
+                            "\"local\" for network.model = " + quoted(c.network.model) +
+                                " (the exact flossing gradient is implemented for rate networks)");
+    if (c.network.connectivity != "dense")
+      throw parameter_error("network.connectivity", quoted(c.network.connectivity),
+                            "\"dense\" for flossing in this version");
+  }
 }
 
 weight_set make_initial_weights(const run_config& c) {
@@ -398,8 +409,83 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
                  .w_max = c.train.w_max},
                 3);
 
+  // Flossing has its own optimizer state (and learning rate, floss.eta).
+  optimizer floss_opt(
+      {.kind = c.train.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::sgd,
+       .eta = c.floss.eta > 0.0 ? c.floss.eta : c.train.eta,
+       .momentum = c.train.momentum,
+       .beta1 = c.train.adam_beta1,
+       .beta2 = c.train.adam_beta2,
+       .epsilon = c.train.adam_epsilon,
+       .w_min = c.train.w_min,
+       .w_max = c.train.w_max},
+      2);
+
   const bool has_target = c.task.name != "none";
   const std::int64_t batch = training ? c.train.batch : 1;
+  // On-chip: the optimizer's step on the weights the codes stand for, brought back to the
+  // chip's grid (multiples of the truncation step) with the profile's update rounding, then
+  // clipped to the 8-bit range; no high-precision shadow copy.
+  auto chip_update = [&](optimizer& o, std::size_t slot, projection& p,
+                         neuromorphic::chip_weights& cw, const Eigen::MatrixXd& g, bool no_diag) {
+    auto& dense = dynamic_cast<neuromorphic::loihi_dense&>(p);
+    const double scale = cw.scale[0];
+    const Eigen::MatrixXd w0 = dense.integer_weights() * scale;
+    Eigen::MatrixXd w = w0;
+    o.step(slot, w, g);
+    const auto mode = neuromorphic::determine_sign_mode(dense.integer_weights());
+    const double grid = std::ldexp(
+        1.0, 8 - profile.weight_bits + (mode == neuromorphic::sign_mode::mixed ? 1 : 0));
+    const std::uint64_t call = updates.next_call();
+    Eigen::MatrixXd codes = dense.integer_weights();
+    for (Eigen::Index i = 0; i < codes.size(); ++i) {
+      const double steps = (w.data()[i] - w0.data()[i]) / scale / grid;
+      const double u = updates.uniform(call, static_cast<std::uint64_t>(i));
+      codes.data()[i] +=
+          grid * static_cast<double>(neuromorphic::round_scaled(steps, profile.update_rounding, u));
+    }
+    codes = codes.cwiseMax(-256.0).cwiseMin(256.0 - grid);
+    if (no_diag) codes.diagonal().setZero();
+    dense.set_integer_weights(codes);
+    cw.codes = codes;
+  };
+  auto update = [&](optimizer& o, std::size_t slot, projection& p, const Eigen::MatrixXd& g,
+                    bool no_diag) {
+    Eigen::MatrixXd w = p.to_dense();
+    o.step(slot, w, g);
+    if (no_diag) w.diagonal().setZero();
+    p.assign(w);
+  };
+  // The weights the float dynamics see: on the chip, the codes times their scale.
+  auto float_weights = [&](projection& p, const neuromorphic::chip_weights* cw) {
+    if (on_chip)
+      return Eigen::MatrixXd(dynamic_cast<neuromorphic::loihi_dense&>(p).integer_weights() *
+                             cw->scale[0]);
+    return p.to_dense();
+  };
+  // Flossing epochs per [floss]; `at` = training iterations done so far.
+  std::int64_t floss_count = 0;
+  auto floss_epochs = [&](std::int64_t epochs, std::int64_t at) {
+    for (std::int64_t e = 0; e < epochs; ++e) {
+      const floss_epoch_result r =
+          floss_epoch(c, float_weights(proj_in, b.chip ? &b.chip->w_in : nullptr),
+                      float_weights(proj_rec, b.chip ? &b.chip->w_rec : nullptr), floss_count++,
+                      task.get());
+      if (!std::isfinite(r.loss))
+        throw numerical_error("flossing", floss_count - 1, "the flossing loss is not finite");
+      if (on_chip) {
+        chip_update(floss_opt, 0, proj_in, b.chip->w_in, r.grad_in, false);
+        chip_update(floss_opt, 1, proj_rec, b.chip->w_rec, r.grad_rec, !c.network.autapses);
+      } else {
+        update(floss_opt, 0, proj_in, r.grad_in, false);
+        update(floss_opt, 1, proj_rec, r.grad_rec, !c.network.autapses);
+      }
+      out.floss_loss.push_back(r.loss);
+      out.floss_exponents.push_back(r.exponents);
+      out.floss_iteration.push_back(at);
+    }
+  };
+  if (c.floss.enabled) floss_epochs(c.floss.pre_epochs, 0);
   double last_loss = std::numeric_limits<double>::quiet_NaN();
   std::int64_t step = 0;  // global step counter across all sequences
   const std::int64_t total = iterations * batch * T;
@@ -465,51 +551,21 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     if (task->classification()) out.train_accuracy.push_back(correct / static_cast<double>(batch));
     if (training) {
       const double inv = 1.0 / static_cast<double>(batch);
-      // On-chip: the optimizer's step on the weights the codes stand for, brought back to
-      // the chip's grid (multiples of the truncation step) with the profile's update
-      // rounding, then clipped to the 8-bit range; no high-precision shadow copy.
-      auto chip_update = [&](std::size_t slot, projection& p, neuromorphic::chip_weights& cw,
-                             const Eigen::MatrixXd& g, bool no_diag) {
-        auto& dense = dynamic_cast<neuromorphic::loihi_dense&>(p);
-        const double scale = cw.scale[0];
-        const Eigen::MatrixXd w0 = dense.integer_weights() * scale;
-        Eigen::MatrixXd w = w0;
-        opt.step(slot, w, inv * g);
-        const auto mode = neuromorphic::determine_sign_mode(dense.integer_weights());
-        const double grid = std::ldexp(
-            1.0, 8 - profile.weight_bits + (mode == neuromorphic::sign_mode::mixed ? 1 : 0));
-        const std::uint64_t call = updates.next_call();
-        Eigen::MatrixXd codes = dense.integer_weights();
-        for (Eigen::Index i = 0; i < codes.size(); ++i) {
-          const double steps = (w.data()[i] - w0.data()[i]) / scale / grid;
-          const double u = updates.uniform(call, static_cast<std::uint64_t>(i));
-          codes.data()[i] += grid * static_cast<double>(neuromorphic::round_scaled(
-                                        steps, profile.update_rounding, u));
-        }
-        codes = codes.cwiseMax(-256.0).cwiseMin(256.0 - grid);
-        if (no_diag) codes.diagonal().setZero();
-        dense.set_integer_weights(codes);
-        cw.codes = codes;
-      };
-      auto update = [&](std::size_t slot, projection& p, const Eigen::MatrixXd& g, bool no_diag) {
-        Eigen::MatrixXd w = p.to_dense();
-        opt.step(slot, w, inv * g);
-        if (no_diag) w.diagonal().setZero();
-        p.assign(w);
-      };
       if (on_chip) {
-        chip_update(0, proj_in, b.chip->w_in, sum.w_in, false);
-        chip_update(1, proj_rec, b.chip->w_rec, sum.w_rec, !c.network.autapses);
+        chip_update(opt, 0, proj_in, b.chip->w_in, inv * sum.w_in, false);
+        chip_update(opt, 1, proj_rec, b.chip->w_rec, inv * sum.w_rec, !c.network.autapses);
       } else {
-        update(0, proj_in, sum.w_in, false);
-        update(1, proj_rec, sum.w_rec, !c.network.autapses);
+        update(opt, 0, proj_in, inv * sum.w_in, false);
+        update(opt, 1, proj_rec, inv * sum.w_rec, !c.network.autapses);
       }
-      update(2, proj_out, sum.w_out, false);
+      update(opt, 2, proj_out, inv * sum.w_out, false);
     }
+    if (c.floss.enabled && c.floss.every > 0 && (it + 1) % c.floss.every == 0)
+      floss_epochs(c.floss.epochs, it + 1);
   }
   if (progress) progress({iterations, iterations, step, step, last_loss, true});
 
-  if (training) {
+  if (training || !out.floss_loss.empty()) {
     out.final = weight_set{proj_in.to_dense(), proj_rec.to_dense(), proj_out.to_dense(), {}};
   } else {
     // Unchanged; stored for scripts that always read /network/final.

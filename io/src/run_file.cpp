@@ -323,6 +323,17 @@ void write_run_file(const std::string& path, const run_data& data) {
       for (const auto& [key, value] : attributes)
         h5::write_attribute(h5::require_group(f, "states/" + population), key, value);
     for (const auto& [name, l] : data.lyapunov) write_lyapunov(f, name, l);
+    if (!data.floss_loss.empty()) {
+      const H5::Group g = h5::require_group(f, "floss");
+      const std::size_t e = data.floss_loss.size();
+      const auto k = static_cast<std::size_t>(data.floss_exponents.front().size());
+      std::vector<double> rows;
+      for (const auto& x : data.floss_exponents) rows.insert(rows.end(), x.data(), x.data() + x.size());
+      h5::write_dataset(g, "loss", data.floss_loss.data(), {e});
+      h5::write_dataset(g, "exponents", rows.data(), {e, k});
+      h5::write_dataset(g, "iteration", data.floss_iteration.data(), {e});
+      h5::write_attribute(g.openDataSet("exponents"), "unit", "1/step");
+    }
     write_series(f, "loss", data.train_loss);
     write_series(f, "accuracy", data.train_accuracy);
   });

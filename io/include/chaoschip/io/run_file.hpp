@@ -87,6 +87,10 @@ struct run_data {
   // Attributes of /states/<population> (trajectory, t0, weights), by population.
   std::map<std::string, std::map<std::string, std::string>> states_attributes;
   std::vector<std::pair<std::string, lyapunov_data>> lyapunov;  // by group: before, after
+  // /floss/: per flossing epoch, its loss, exponents [k] and the training iterations done.
+  std::vector<double> floss_loss;
+  std::vector<Eigen::VectorXd> floss_exponents;
+  std::vector<std::int64_t> floss_iteration;
   std::vector<double> train_loss;      // /train/loss when non-empty
   std::vector<double> train_accuracy;  // /train/accuracy when non-empty
   std::optional<chip_data> chip;
