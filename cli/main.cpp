@@ -12,6 +12,9 @@
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#ifdef CHAOSCHIP_HAVE_MPI
+#include <mpi.h>
+#endif
 
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/thread_pool.hpp"
@@ -19,6 +22,7 @@
 #include "chaoschip/io/experiment.hpp"
 #include "chaoschip/io/lyapunov.hpp"
 #include "chaoschip/io/run_file.hpp"
+#include "chaoschip/io/sweep.hpp"
 #include "chaoschip/io/whatif.hpp"
 #include "chaoschip/neuromorphic/profile.hpp"
 
@@ -231,6 +235,101 @@ int cmd_lyapunov(const lyapunov_args& a) {
   return 0;
 }
 
+struct sweep_args {
+  io::sweep_spec spec;
+  std::vector<std::string> grids;
+  int jobs = -1;  // -1: all cores (1 per rank under MPI)
+  bool quiet = false;
+};
+
+// MPI for the duration of a sweep (when built with it and started by mpirun).
+class mpi_session {
+ public:
+  mpi_session() {
+#ifdef CHAOSCHIP_HAVE_MPI
+    int provided = 0;
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+#else
+    // Started by mpirun without MPI support: every process would run every point.
+    if (const char* n = std::getenv("OMPI_COMM_WORLD_SIZE"); n && std::atoi(n) > 1)
+      throw input_error("this chaoschip was built without MPI; run the sweep without mpirun "
+                        "(or rebuild with libopenmpi-dev installed)");
+#endif
+  }
+  ~mpi_session() {
+#ifdef CHAOSCHIP_HAVE_MPI
+    MPI_Finalize();
+#endif
+  }
+  mpi_session(const mpi_session&) = delete;
+  mpi_session& operator=(const mpi_session&) = delete;
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  void barrier() const {
+#ifdef CHAOSCHIP_HAVE_MPI
+    MPI_Barrier(MPI_COMM_WORLD);
+#endif
+  }
+  [[noreturn]] void abort(int code) const {
+#ifdef CHAOSCHIP_HAVE_MPI
+    if (size_ > 1) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+    std::exit(code);
+  }
+
+ private:
+  int rank_ = 0, size_ = 1;
+};
+
+int cmd_sweep(sweep_args& a) {
+  for (const auto& g : a.grids) a.spec.grid.push_back(io::parse_grid(g));
+  mpi_session mpi;
+  // Checks every point's config before running any, so a typo in a key fails at once;
+  // bad values stay per point (recorded as failed in the summary).
+  const auto points = io::expand(a.spec);
+  if (mpi.rank() == 0) {
+    std::error_code ec;
+    fs::create_directories(a.spec.dir, ec);
+    if (!fs::is_directory(a.spec.dir)) throw file_error(a.spec.dir, "cannot create the sweep directory");
+    // Temporary files of an interrupted earlier run (killed before it could clean up).
+    for (const auto& e : fs::directory_iterator(a.spec.dir)) {
+      const std::string name = e.path().filename().string();
+      if (name.starts_with(".point_") && name.find(".tmp.") != std::string::npos)
+        fs::remove(e.path(), ec);
+    }
+  }
+  mpi.barrier();
+  std::vector<std::size_t> mine;
+  for (std::size_t i = 0; i < points.size(); ++i)
+    if (static_cast<int>(i % static_cast<std::size_t>(mpi.size())) == mpi.rank()) mine.push_back(i);
+  const unsigned jobs = a.jobs >= 0 ? static_cast<unsigned>(a.jobs) : (mpi.size() > 1 ? 1u : 0u);
+  thread_pool pool(jobs);
+  const bool show = !a.quiet && mpi.rank() == 0 && isatty(fileno(stdout));
+  progress_line line(show);
+  std::size_t finished = 0, reused = 0;
+  io::run_points(a.spec, points, mine, pool, [&](const io::sweep_point& p, const io::point_result& r) {
+    ++finished;
+    reused += r.state == io::point_state::reused;
+    if (r.state == io::point_state::failed)  // also with --quiet: errors are not progress
+      std::cerr << fmt::format("{}chaoschip: point {} ({}) failed: {}\n", show ? "\r\033[K" : "",
+                               p.index, p.file, r.error);
+    line.steps(fmt::format("sweep ({} points{})", points.size(),
+                           mpi.size() > 1 ? fmt::format(", rank 0 of {}", mpi.size()) : ""),
+               static_cast<std::int64_t>(finished), static_cast<std::int64_t>(mine.size()));
+  });
+  mpi.barrier();
+  if (mpi.rank() != 0) return 0;
+  const io::sweep_outcome outcome = io::write_summary(a.spec, points);
+  if (!a.quiet)
+    std::cout << fmt::format(
+        "sweep: {} points, {} failed; {} reused from an earlier run (rank 0) -> {}/summary.h5, "
+        "{}/summary.csv\n",
+        points.size(), outcome.failed, reused, a.spec.dir, a.spec.dir);
+  return outcome.exit_code;
+}
+
 io::run_config load(const run_args& a) {
   return a.config.empty()
              ? io::parse_config(io::default_experiment_toml(), "<embedded default>", a.sets)
@@ -347,6 +446,25 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 4096));
   lyap->add_flag("-q,--quiet", la.quiet, "no summary");
 
+  sweep_args sa;
+  auto* sweep = app.add_subcommand(
+      "sweep",
+      "Run the cartesian product of grids x seeds in parallel: one run file per point in DIR, "
+      "DIR/summary.h5 and DIR/summary.csv (under mpirun, points are shared across ranks)");
+  sweep->add_option("CONFIG", sa.spec.config, "TOML config")->required();
+  sweep->add_option("--grid", sa.grids, "a grid axis: KEY=V1,V2,... (TOML values; repeatable)")
+      ->type_name("KEY=V1,V2,...");
+  sweep->add_option("--seeds", sa.spec.seeds, "seeds per grid point (seed, seed+1, ...)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  sweep->add_option("-o,--output", sa.spec.dir, "output directory")->capture_default_str();
+  sweep->add_option("-j,--jobs", sa.jobs,
+                    "points run at once (default: all cores; 1 per rank under MPI)")
+      ->check(CLI::Range(0, 4096));
+  sweep->add_option("--set", sa.spec.overrides, "override a config key for every point")
+      ->type_name("KEY=VALUE");
+  sweep->add_flag("-q,--quiet", sa.quiet, "no progress line or summary line");
+
   std::string info_path;
   auto* info = app.add_subcommand("info", "Summarise a run file");
   info->add_option("RUN", info_path, "run file (.h5)")->required();
@@ -358,6 +476,7 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(ra);
     if (*info) return cmd_info(info_path);
     if (*lyap) return cmd_lyapunov(la);
+    if (*sweep) return cmd_sweep(sa);
     if (*whatif) return cmd_whatif(wa);
     if (*chips) return cmd_chips();
     return 1;

@@ -1,0 +1,338 @@
+#include "chaoschip/io/sweep.hpp"
+
+#include <H5Lpublic.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "chaoschip/core/errors.hpp"
+#include "chaoschip/io/config.hpp"
+#include "chaoschip/io/experiment.hpp"
+#include "chaoschip/io/run_file.hpp"
+#include "h5.hpp"
+
+namespace chaoschip::io {
+
+namespace fs = std::filesystem;
+
+grid_axis parse_grid(const std::string& spec) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw input_error("--grid '" + spec + "': expected KEY=V1,V2,...");
+  grid_axis axis{spec.substr(0, eq), {}};
+  const std::string rest = spec.substr(eq + 1);
+  std::string current;
+  int depth = 0;
+  char quote = 0;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const char ch = rest[i];
+    if (quote) {
+      current += ch;
+      if (ch == '\\' && quote == '"' && i + 1 < rest.size()) current += rest[++i];
+      else if (ch == quote) quote = 0;
+      continue;
+    }
+    if (ch == '"' || ch == '\'') quote = ch;
+    if (ch == '[' || ch == '{') ++depth;
+    if (ch == ']' || ch == '}') --depth;
+    if (ch == ',' && depth == 0) {
+      axis.values.push_back(current);
+      current.clear();
+      continue;
+    }
+    current += ch;
+  }
+  axis.values.push_back(current);
+  for (const auto& v : axis.values)
+    if (v.find_first_not_of(" \t") == std::string::npos)
+      throw input_error("--grid '" + spec + "': empty value (expected KEY=V1,V2,...)");
+  if (quote || depth != 0) throw input_error("--grid '" + spec + "': unbalanced quotes or brackets");
+  return axis;
+}
+
+namespace {
+
+// The --set list of a point: grid values, then its seed.
+std::vector<std::string> point_sets(const sweep_spec& spec, const sweep_point& p) {
+  std::vector<std::string> sets = spec.overrides;
+  bool seed_in_grid = false;
+  for (std::size_t a = 0; a < spec.grid.size(); ++a) {
+    sets.push_back(spec.grid[a].key + "=" + p.values[a]);
+    seed_in_grid = seed_in_grid || spec.grid[a].key == "seed";
+  }
+  if (!seed_in_grid) sets.push_back("seed=" + std::to_string(p.seed));
+  return sets;
+}
+
+void write_text_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << text;
+    if (!out) throw file_error(tmp.string(), "cannot be written");
+  }
+  fs::rename(tmp, path);
+}
+
+}  // namespace
+
+std::vector<sweep_point> expand(const sweep_spec& spec) {
+  if (spec.seeds < 1) throw input_error("--seeds " + std::to_string(spec.seeds) + ": expected >= 1");
+  bool seed_in_grid = false;
+  for (const auto& a : spec.grid) seed_in_grid = seed_in_grid || a.key == "seed";
+  if (seed_in_grid && spec.seeds != 1)
+    throw input_error("--seeds " + std::to_string(spec.seeds) +
+                      ": expected 1 when 'seed' is a grid key");
+  const run_config base = load_config(spec.config, spec.overrides);
+  std::vector<sweep_point> points;
+  std::vector<std::size_t> idx(spec.grid.size(), 0);
+  for (;;) {
+    for (std::int64_t s = 0; s < spec.seeds; ++s) {
+      sweep_point p;
+      p.index = points.size();
+      for (std::size_t a = 0; a < spec.grid.size(); ++a) p.values.push_back(spec.grid[a].values[idx[a]]);
+      p.seed = base.seed + s;
+      p.file = fmt::format("point_{:04d}.h5", p.index);
+      points.push_back(std::move(p));
+    }
+    // Odometer over the grid, last axis fastest.
+    std::size_t a = spec.grid.size();
+    while (a > 0) {
+      --a;
+      if (++idx[a] < spec.grid[a].values.size()) break;
+      idx[a] = 0;
+      if (a == 0) return points;
+    }
+    if (spec.grid.empty()) return points;
+  }
+}
+
+point_result run_point(const sweep_spec& spec, const sweep_point& p) {
+  const fs::path file = fs::path(spec.dir) / p.file;
+  const fs::path note = file.string() + ".failed";
+  point_result r;
+  try {
+    const run_config cfg = load_config(spec.config, point_sets(spec, p));
+    check_supported(cfg);
+    const std::string resolved = to_toml(cfg);
+    if (fs::exists(file)) {
+      // Complete by construction (files appear by rename); same config: nothing to do.
+      bool same = false;
+      try {
+        same = read_config_attribute(file.string()) == resolved;
+      } catch (const error&) {
+      }
+      if (same) {
+        fs::remove(note);
+        r.state = point_state::reused;
+        return r;
+      }
+    }
+    const run_data data = run_experiment(cfg);
+    write_run_file(file.string(), data);
+    fs::remove(note);
+    r.state = point_state::done;
+    return r;
+  } catch (const input_error& e) {
+    r.error = e.what();
+    r.exit_code = 2;
+  } catch (const numerical_error& e) {
+    r.error = e.what();
+    r.exit_code = 3;
+  } catch (const std::exception& e) {
+    r.error = std::string("internal error: ") + e.what();
+    r.exit_code = 1;
+  }
+  r.state = point_state::failed;
+  std::error_code ec;
+  fs::remove(file, ec);  // a stale file of another config must not be summarised
+  write_text_atomically(note, std::to_string(r.exit_code) + "\n" + r.error + "\n");
+  return r;
+}
+
+void run_points(const sweep_spec& spec, const std::vector<sweep_point>& points,
+                const std::vector<std::size_t>& mine, thread_pool& pool,
+                const std::function<void(const sweep_point&, const point_result&)>& done) {
+  std::mutex report;
+  pool.parallel_for(mine.size(), [&](std::size_t i) {
+    const auto& p = points[mine[i]];
+    const point_result r = run_point(spec, p);
+    const std::lock_guard lock(report);
+    if (done) done(p, r);
+  });
+}
+
+namespace {
+
+struct summary_row {
+  std::string status = "missing";  // ok | failed | missing (not run yet)
+  std::string error;
+  int code = 1;
+  double final_loss = std::numeric_limits<double>::quiet_NaN();
+  double final_accuracy = std::numeric_limits<double>::quiet_NaN();
+  double lambda_before = std::numeric_limits<double>::quiet_NaN();
+  double lambda_after = std::numeric_limits<double>::quiet_NaN();
+};
+
+double last_value(const H5::H5File& f, const std::string& path, const std::string& name) {
+  if (!h5::exists(f, name)) return std::numeric_limits<double>::quiet_NaN();
+  const auto a = h5::read_dataset<double>(f, path, name, {H5T_FLOAT});
+  return a.values.empty() ? std::numeric_limits<double>::quiet_NaN() : a.values.back();
+}
+
+double first_value(const H5::H5File& f, const std::string& path, const std::string& name) {
+  if (!h5::exists(f, name)) return std::numeric_limits<double>::quiet_NaN();
+  const auto a = h5::read_dataset<double>(f, path, name, {H5T_FLOAT});
+  return a.values.empty() ? std::numeric_limits<double>::quiet_NaN() : a.values.front();
+}
+
+summary_row read_row(const fs::path& dir, const sweep_point& p) {
+  summary_row row;
+  const fs::path file = dir / p.file;
+  const fs::path note = file.string() + ".failed";
+  if (fs::exists(file)) {
+    const auto held = h5::lock();
+    const H5::H5File f = h5::open_read(file.string());
+    h5::guard(file.string(), h5::reading, [&] {
+      row.final_loss = last_value(f, file.string(), "train/loss");
+      row.final_accuracy = last_value(f, file.string(), "train/accuracy");
+      row.lambda_before = first_value(f, file.string(), "lyapunov/before/exponents");
+      row.lambda_after = first_value(f, file.string(), "lyapunov/after/exponents");
+    });
+    row.status = "ok";
+  } else if (fs::exists(note)) {
+    std::ifstream in(note);
+    std::string code;
+    std::getline(in, code);
+    std::getline(in, row.error);
+    row.code = std::atoi(code.c_str());
+    row.status = "failed";
+  }
+  return row;
+}
+
+// A grid value as the summary shows it: TOML strings without their quotes.
+std::string display_value(const std::string& v) {
+  try {
+    const toml::table t = toml::parse("x = " + v);
+    if (const auto* str = t["x"].as_string()) return str->get();
+  } catch (const toml::parse_error&) {
+  }
+  const auto first = v.find_first_not_of(" \t"), last = v.find_last_not_of(" \t");
+  return first == std::string::npos ? std::string() : v.substr(first, last - first + 1);
+}
+
+bool numeric(const std::string& v, double& out) {
+  const char* begin = v.c_str();
+  char* end = nullptr;
+  out = std::strtod(begin, &end);
+  return end != begin && *end == '\0';
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
+std::string csv_number(double v) {
+  return std::isnan(v) ? std::string() : fmt::format("{:.17g}", v);
+}
+
+}  // namespace
+
+sweep_outcome write_summary(const sweep_spec& spec, const std::vector<sweep_point>& points) {
+  const fs::path dir(spec.dir);
+  std::vector<summary_row> rows;
+  rows.reserve(points.size());
+  for (const auto& p : points) rows.push_back(read_row(dir, p));
+  const std::size_t n = points.size();
+  sweep_outcome outcome;
+  bool input = false, numerical = false;
+  for (const auto& r : rows) {
+    if (r.status == "ok") continue;
+    ++outcome.failed;
+    input = input || r.code == 2;
+    numerical = numerical || r.code == 3;
+  }
+  if (outcome.failed > 0) outcome.exit_code = input ? 2 : numerical ? 3 : 1;
+
+  // summary.csv
+  std::ostringstream csv;
+  for (const auto& a : spec.grid) csv << csv_field(a.key) << ",";
+  csv << "seed,status,final_loss,final_accuracy,lambda_max_before,lambda_max_after,file,error\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const auto& v : points[i].values) csv << csv_field(display_value(v)) << ",";
+    const auto& r = rows[i];
+    csv << points[i].seed << "," << r.status << "," << csv_number(r.final_loss) << ","
+        << csv_number(r.final_accuracy) << "," << csv_number(r.lambda_before) << ","
+        << csv_number(r.lambda_after) << "," << points[i].file << "," << csv_field(r.error) << "\n";
+  }
+  write_text_atomically(dir / "summary.csv", csv.str());
+
+  // summary.h5: one dataset per column, external links to the point files.
+  const auto held = h5::lock();
+  const std::string path = (dir / "summary.h5").string();
+  h5::atomic_file out(path);
+  h5::guard(path, h5::writing, [&] {
+    const H5::H5File& f = out.file();
+    h5::write_provenance(f, to_toml(load_config(spec.config, spec.overrides)));
+    std::vector<std::string> keys;
+    for (std::size_t a = 0; a < spec.grid.size(); ++a) {
+      const auto& axis = spec.grid[a];
+      keys.push_back(axis.key);
+      std::vector<double> nums(n);
+      bool all_numeric = true;
+      for (std::size_t i = 0; i < n; ++i)
+        all_numeric = all_numeric && numeric(display_value(points[i].values[a]), nums[i]);
+      if (all_numeric) {
+        h5::write_dataset(f, axis.key, nums.data(), {n});
+      } else {
+        std::vector<std::string> text;
+        for (const auto& p : points) text.push_back(display_value(p.values[a]));
+        h5::write_strings(f, axis.key, text);
+      }
+    }
+    h5::write_strings(f, "grid_keys", keys);
+    std::vector<std::int64_t> seeds;
+    std::vector<std::string> status, errors, files;
+    std::vector<double> loss, acc, before, after;
+    for (std::size_t i = 0; i < n; ++i) {
+      seeds.push_back(points[i].seed);
+      status.push_back(rows[i].status);
+      errors.push_back(rows[i].error);
+      files.push_back(points[i].file);
+      loss.push_back(rows[i].final_loss);
+      acc.push_back(rows[i].final_accuracy);
+      before.push_back(rows[i].lambda_before);
+      after.push_back(rows[i].lambda_after);
+    }
+    h5::write_dataset(f, "seed", seeds.data(), {n});
+    h5::write_strings(f, "status", status);
+    h5::write_strings(f, "error", errors);
+    h5::write_strings(f, "file", files);
+    h5::write_dataset(f, "final_loss", loss.data(), {n});
+    h5::write_dataset(f, "final_accuracy", acc.data(), {n});
+    h5::write_dataset(f, "lambda_max_before", before.data(), {n});
+    h5::write_dataset(f, "lambda_max_after", after.data(), {n});
+    const H5::Group links = f.createGroup("points");
+    for (std::size_t i = 0; i < n; ++i)
+      if (rows[i].status == "ok")
+        H5Lcreate_external(points[i].file.c_str(), "/", links.getId(),
+                           points[i].file.substr(0, points[i].file.size() - 3).c_str(),
+                           H5P_DEFAULT, H5P_DEFAULT);
+  });
+  out.commit();
+  return outcome;
+}
+
+}  // namespace chaoschip::io
