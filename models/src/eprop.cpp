@@ -1,124 +1,286 @@
 #include "chaoschip/models/eprop.hpp"
 
 #include <cmath>
+#include <string>
 
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/random.hpp"
 
 namespace chaoschip::models {
 
+row_matrix_d spike_list::dense() const {
+  row_matrix_d m = row_matrix_d::Zero(steps(), n);
+  for (Eigen::Index j = 0; j < steps(); ++j)
+    for (auto p : at(j)) m(j, p) += 1.0;
+  return m;
+}
+
+namespace {
+
+// x or z as the rule reads it: the dense matrix, or, when that is empty, the spike list.
+class activity {
+ public:
+  activity(const row_matrix_d& dense, const spike_list& events)
+      : dense_(dense), events_(events), use_events_(dense.size() == 0 && events.steps() > 0) {}
+
+  bool events() const noexcept { return use_events_; }
+  Eigen::Index steps() const noexcept { return use_events_ ? events_.steps() : dense_.rows(); }
+  Eigen::Index size() const noexcept { return use_events_ ? events_.n : dense_.cols(); }
+  // Fraction of nonzero entries (the automatic path choice).
+  double density() const {
+    const double nonzero = use_events_ ? static_cast<double>(events_.ids.size())
+                                       : static_cast<double>((dense_.array() != 0.0).count());
+    return nonzero / static_cast<double>(steps() * size() + 1);
+  }
+  Eigen::RowVectorXd column_sums() const {
+    if (!use_events_) return dense_.colwise().sum();
+    Eigen::RowVectorXd s = Eigen::RowVectorXd::Zero(size());
+    for (auto p : events_.ids) s[p] += 1.0;
+    return s;
+  }
+  // f(p, count) for every nonzero entry of step j.
+  template <class F>
+  void for_each(Eigen::Index j, F&& f) const {
+    if (use_events_) {
+      for (auto p : events_.at(j)) f(static_cast<Eigen::Index>(p), 1.0);
+      return;
+    }
+    const double* row = dense_.row(j).data();
+    for (Eigen::Index p = 0; p < dense_.cols(); ++p)
+      if (row[p] != 0.0) f(p, row[p]);
+  }
+  // The dense [T, n] matrix, built into `storage` from the events if needed.
+  const row_matrix_d& matrix(row_matrix_d& storage) const {
+    if (!use_events_) return dense_;
+    storage = events_.dense();
+    return storage;
+  }
+
+ private:
+  const row_matrix_d& dense_;
+  const spike_list& events_;
+  bool use_events_;
+};
+
+// column += c * v over n entries (c * v as one product, then the sum: the same rounding as
+// Eigen's `column += c * v`, without the expression overhead per spike).
+inline void add_scaled(double* __restrict column, const double* __restrict v, double c,
+                       Eigen::Index n) {
+  for (Eigen::Index r = 0; r < n; ++r) column[r] += c * v[r];
+}
+inline void add(double* __restrict column, const double* __restrict v, Eigen::Index n) {
+  for (Eigen::Index r = 0; r < n; ++r) column[r] += v[r];
+}
+
+}  // namespace
+
 eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::MatrixXd& err,
                                    std::size_t window_length, const Eigen::MatrixXd& feedback,
                                    const eprop_settings& s) {
-  const Eigen::Index T = tr.z.rows(), n_rec = tr.z.cols(), n_in = tr.x.cols();
-  if (tr.x.rows() != T || tr.psi.rows() != T || err.rows() != T)
+  const activity x(tr.x, tr.x_events), z(tr.z, tr.z_events);
+  const Eigen::Index T = tr.psi.rows(), n_rec = tr.psi.cols(), n_in = x.size(), n_out = err.cols();
+  if (x.steps() != T || z.steps() != T || err.rows() != T)
     throw error("eprop_gradients_of: trajectory lengths differ");
+  if (z.size() != n_rec || feedback.rows() != n_rec || feedback.cols() != n_out)
+    throw error("eprop_gradients_of: trajectory, error and feedback sizes differ");
   eprop_gradients g;
-  const row_matrix_d learning = err * feedback.transpose();  // L = B E, [T, n_rec]
 
   // Which presynaptic path each matrix takes (see eprop_settings::path).
-  auto event_path = [&](const row_matrix_d& activity) {
+  auto event_path = [&](const activity& a) {
     if (s.presynaptic != eprop_settings::path::automatic)
       return s.presynaptic == eprop_settings::path::event;
-    const double density = static_cast<double>((activity.array() != 0.0).count()) /
-                           static_cast<double>(activity.size() + 1);
-    return density < 0.25;
+    return a.density() < 0.25;
   };
   const bool chip_traces = s.trace_bits > 0;
-  const bool event_in = !chip_traces && event_path(tr.x);
-  const bool event_rec = !chip_traces && event_path(tr.z);
-  // Presynaptic traces (dense path only; the readout's always).
-  row_matrix_d zbar_in, zbar_rec, zbar_out(T, n_rec);
-  if (!event_in) zbar_in.resize(T, n_in);
-  if (!event_rec) zbar_rec.resize(T, n_rec);
-  Eigen::RowVectorXd a = Eigen::RowVectorXd::Zero(n_in), b = Eigen::RowVectorXd::Zero(n_rec),
-                     o = Eigen::RowVectorXd::Zero(n_rec);
-  // Integer traces: codes per presynaptic neuron, in units of c_z / impulse.
-  const double impulse = chip_traces ? std::ldexp(1.0, s.trace_bits - 2) : 0.0;
-  const double top = chip_traces ? std::ldexp(1.0, s.trace_bits) - 1.0 : 0.0;
-  random_stream rounding_draws(s.trace_seed, "eprop.traces");
-  auto chip_trace = [&](Eigen::RowVectorXd& code, const auto& spikes) {
-    for (Eigen::Index p = 0; p < code.size(); ++p)
-      code[p] = std::min(
-          top, std::floor(code[p] * s.alpha + rounding_draws.uniform()) + impulse * spikes[p]);
-  };
-  for (Eigen::Index j = 0; j < T; ++j) {
-    if (chip_traces) {
-      chip_trace(a, tr.x.row(j));
-      zbar_in.row(j) = (s.c_z / impulse) * a;
-      if (j > 0) chip_trace(b, tr.z.row(j - 1));
-      zbar_rec.row(j) = (s.c_z / impulse) * b;
-    } else {
-      if (!event_in) {
-        a = s.alpha * a + s.c_z * tr.x.row(j);
-        zbar_in.row(j) = a;
+  const bool event_in = !chip_traces && event_path(x);
+  const bool event_rec = !chip_traces && event_path(z);
+  // The readout's presynaptic sum is event-driven when the spikes come as a list.
+  const bool event_out = z.events();
+
+  // Forward: the presynaptic traces of the dense paths (and of the readout, dense z).
+  row_matrix_d zbar_in, zbar_rec, zbar_out, x_storage, z_storage;
+  if (!event_in || !event_rec || !event_out) {
+    const row_matrix_d& xd = event_in ? tr.x : x.matrix(x_storage);
+    const row_matrix_d& zd = event_rec && event_out ? tr.z : z.matrix(z_storage);
+    if (!event_in) zbar_in.resize(T, n_in);
+    if (!event_rec) zbar_rec.resize(T, n_rec);
+    if (!event_out) zbar_out.resize(T, n_rec);
+    Eigen::RowVectorXd a = Eigen::RowVectorXd::Zero(n_in), b = Eigen::RowVectorXd::Zero(n_rec),
+                       o = Eigen::RowVectorXd::Zero(n_rec);
+    // Integer traces: codes per presynaptic neuron, in units of c_z / impulse.
+    const double impulse = chip_traces ? std::ldexp(1.0, s.trace_bits - 2) : 0.0;
+    const double top = chip_traces ? std::ldexp(1.0, s.trace_bits) - 1.0 : 0.0;
+    random_stream rounding_draws(s.trace_seed, "eprop.traces");
+    auto chip_trace = [&](Eigen::RowVectorXd& code, const auto& spikes) {
+      for (Eigen::Index p = 0; p < code.size(); ++p)
+        code[p] = std::min(
+            top, std::floor(code[p] * s.alpha + rounding_draws.uniform()) + impulse * spikes[p]);
+    };
+    for (Eigen::Index j = 0; j < T; ++j) {
+      if (chip_traces) {
+        chip_trace(a, xd.row(j));
+        zbar_in.row(j) = (s.c_z / impulse) * a;
+        if (j > 0) chip_trace(b, zd.row(j - 1));
+        zbar_rec.row(j) = (s.c_z / impulse) * b;
+      } else {
+        if (!event_in) {
+          a = s.alpha * a + s.c_z * xd.row(j);
+          zbar_in.row(j) = a;
+        }
+        if (!event_rec) {
+          if (j > 0) b = s.alpha * b + s.c_z * zd.row(j - 1);
+          zbar_rec.row(j) = b;
+        }
       }
-      if (!event_rec) {
-        if (j > 0) b = s.alpha * b + s.c_z * tr.z.row(j - 1);
-        zbar_rec.row(j) = b;
+      if (!event_out) {
+        o = s.alpha_out * o + s.c_out * zd.row(j);
+        zbar_out.row(j) = o;
       }
     }
-    o = s.alpha_out * o + s.c_out * tr.z.row(j);
-    zbar_out.row(j) = o;
   }
 
-  // Backward-filtered learning signal plus the regulariser, times psi.
-  const Eigen::RowVectorXd counts = tr.z.colwise().sum();
+  // The regulariser's constant learning signal.
+  const Eigen::RowVectorXd counts = z.column_sums();
   const double Td = static_cast<double>(T);
   const Eigen::RowVectorXd reg = s.c_reg * ((counts.array() / Td - s.f_target) / Td).matrix();
-  row_matrix_d factor(T, n_rec);
-  Eigen::RowVectorXd filtered = Eigen::RowVectorXd::Zero(n_rec);
   const bool adaptive = s.beta.size() > 0;
   if (adaptive && s.beta.size() != n_rec) throw error("eprop_gradients_of: beta size");
+
+  // NEST's late learning signal (see eprop_settings): for each such input p, ebar_rp[T-1] =
+  // sum_j (1 - kappa) kappa^(T-1-j) psi_r[j] zbar_p[j] = c_z sum over p's spikes l of H_r[l],
+  // with H[l] = G[l] + alpha H[l+1], G[j] = (1 - kappa) kappa^(T-1-j) psi[j]: one backward
+  // filter shared by all late inputs instead of a T x n_rec pass per input.
+  std::vector<Eigen::Index> late_slot;  // per input: column of late_ebar, or -1
+  Eigen::MatrixXd late_ebar;            // [n_rec, distinct late inputs]
+  const bool late = !s.late_signal_inputs.empty();
+  if (late) {
+    late_slot.assign(static_cast<std::size_t>(n_in), -1);
+    Eigen::Index distinct = 0;
+    for (auto p : s.late_signal_inputs) {
+      if (static_cast<Eigen::Index>(p) >= n_in)
+        throw error("eprop_gradients_of: late-signal input " + std::to_string(p) + " >= n_in");
+      if (late_slot[p] < 0) late_slot[p] = distinct++;
+    }
+    late_ebar = Eigen::MatrixXd::Zero(n_rec, distinct);
+  }
+
+  // Backward, one step at a time and fused: the learning signal L = B E filtered backwards
+  // (Ltilde), plus the regulariser, times psi (plus the adaptation adjoint lambda), is the
+  // factor A[j]; A filtered backwards with alpha (`back`) is what one presynaptic spike
+  // contributes (times c_z), so the event paths add it to the spiking neurons' columns here
+  // and the [T, n_rec] factor is only kept for the dense paths' matrix products.
+  g.w_in = Eigen::MatrixXd::Zero(n_rec, n_in);
+  g.w_rec = Eigen::MatrixXd::Zero(n_rec, n_rec);
+  g.w_out = Eigen::MatrixXd::Zero(n_out, n_rec);
+  row_matrix_d factor;
+  if (!event_in || !event_rec) factor.resize(T, n_rec);
   const Eigen::RowVectorXd beta =
       adaptive ? Eigen::RowVectorXd(s.beta.transpose()) : Eigen::RowVectorXd::Zero(n_rec);
-  // Preallocated: this loop runs once per step.
-  Eigen::RowVectorXd lambda = Eigen::RowVectorXd::Zero(n_rec), w(n_rec), w_next(n_rec), bp(n_rec);
+  Eigen::VectorXd learning(n_rec), filtered = Eigen::VectorXd::Zero(n_rec), w(n_rec), w_next(n_rec),
+                                   lambda = Eigen::VectorXd::Zero(n_rec), fac(n_rec),
+                                   back = Eigen::VectorXd::Zero(n_rec), c_back(n_rec),
+                                   late_h = Eigen::VectorXd::Zero(n_rec), c_late_h(n_rec);
+  Eigen::VectorXd ebar_out = Eigen::VectorXd::Zero(n_out), c_ebar_out(n_out);
+  const double one_minus_kappa = 1.0 - s.kappa;
+  double kappa_power = 1.0;  // kappa^(T-1-j)
+  const double* reg_p = reg.data();
+  const double* beta_p = beta.data();
+  double* __restrict learning_p = learning.data();
+  double* __restrict filtered_p = filtered.data();
+  double* __restrict lambda_p = lambda.data();
+  double* __restrict fac_p = fac.data();
+  double* __restrict back_p = back.data();
+  double* __restrict c_back_p = c_back.data();
+  double* __restrict late_p = late_h.data();
+  double* __restrict c_late_p = c_late_h.data();
   for (Eigen::Index j = T - 1; j >= 0; --j) {
-    filtered = s.kappa * filtered + (1.0 - s.kappa) * learning.row(j);
-    w.noalias() = filtered + reg;
+    const double* psi = tr.psi.row(j).data();
+    // L[j] = B E[j]
+    for (Eigen::Index k = 0; k < n_out; ++k) {
+      const double e = err(j, k);
+      const double* b = feedback.col(k).data();
+      if (k == 0)
+        for (Eigen::Index r = 0; r < n_rec; ++r) learning_p[r] = b[r] * e;
+      else
+        for (Eigen::Index r = 0; r < n_rec; ++r) learning_p[r] += b[r] * e;
+    }
+    double* __restrict w_p = w.data();
+    for (Eigen::Index r = 0; r < n_rec; ++r) {
+      filtered_p[r] = s.kappa * filtered_p[r] + one_minus_kappa * learning_p[r];
+      w_p[r] = filtered_p[r] + reg_p[r];
+    }
     if (adaptive && j + 1 < T) {
       // lambda_j = (rho - beta psi_{j+1}) lambda_{j+1} - beta psi_{j+1} w_{j+1}
-      bp.noalias() = beta.cwiseProduct(tr.psi.row(j + 1));
-      lambda = (s.rho - bp.array()).matrix().cwiseProduct(lambda) - bp.cwiseProduct(w_next);
+      const double* psi_next = tr.psi.row(j + 1).data();
+      const double* w_next_p = w_next.data();
+      for (Eigen::Index r = 0; r < n_rec; ++r) {
+        const double bp = beta_p[r] * psi_next[r];
+        lambda_p[r] = (s.rho - bp) * lambda_p[r] - bp * w_next_p[r];
+      }
     }
-    factor.row(j) = tr.psi.row(j).cwiseProduct(w + lambda);
+    for (Eigen::Index r = 0; r < n_rec; ++r) {
+      fac_p[r] = psi[r] * (w_p[r] + lambda_p[r]);
+      back_p[r] = fac_p[r] + s.alpha * back_p[r];
+      c_back_p[r] = s.c_z * back_p[r];
+    }
+    if (!event_in || !event_rec) factor.row(j) = fac.transpose();
     w_next.swap(w);
+
+    // A spike of p at step l enters the trace at l + lag (input 0, recurrent 1) and decays
+    // with alpha after: it adds c_z back[l + lag] to column p.
+    auto spike_adder = [&](Eigen::MatrixXd& out) {
+      return [&out, c_back_p, back_p, c_z = s.c_z, n_rec](Eigen::Index p, double count) {
+        double* col = out.col(p).data();
+        if (count == 1.0)
+          add(col, c_back_p, n_rec);
+        else
+          add_scaled(col, back_p, c_z * count, n_rec);
+      };
+    };
+    if (event_in) x.for_each(j, spike_adder(g.w_in));
+    if (event_rec && j > 0) z.for_each(j - 1, spike_adder(g.w_rec));
+    if (event_out) {
+      // The readout: z_r[j] adds c_out sum_{i >= j} alpha_out^(i-j) E[i] to column r.
+      for (Eigen::Index k = 0; k < n_out; ++k) {
+        ebar_out[k] = err(j, k) + s.alpha_out * ebar_out[k];
+        c_ebar_out[k] = s.c_out * ebar_out[k];
+      }
+      z.for_each(j, [&](Eigen::Index r, double count) {
+        double* col = g.w_out.col(r).data();
+        if (count == 1.0)
+          add(col, c_ebar_out.data(), n_out);
+        else
+          add_scaled(col, ebar_out.data(), s.c_out * count, n_out);
+      });
+    }
+    if (late) {
+      const double gain = one_minus_kappa * kappa_power;
+      for (Eigen::Index r = 0; r < n_rec; ++r) {
+        late_p[r] = gain * psi[r] + s.alpha * late_p[r];
+        c_late_p[r] = s.c_z * late_p[r];
+      }
+      kappa_power *= s.kappa;
+      x.for_each(j, [&](Eigen::Index p, double count) {
+        const Eigen::Index slot = late_slot[static_cast<std::size_t>(p)];
+        if (slot < 0) return;
+        double* col = late_ebar.col(slot).data();
+        if (count == 1.0)
+          add(col, c_late_p, n_rec);
+        else
+          add_scaled(col, late_p, s.c_z * count, n_rec);
+      });
+    }
   }
-  // Presynaptic sums, per matrix: sum_j factor[j] zbar_p[j].
-  Eigen::MatrixXd back;  // [n_rec, T]: factor filtered backwards with alpha (event path)
-  auto presynaptic = [&](bool event, const row_matrix_d& activity, const row_matrix_d& zbar,
-                         Eigen::Index lag, Eigen::MatrixXd& out) {
-    if (!event) {
-      out.noalias() = factor.transpose() * zbar;
-      return;
-    }
-    if (back.size() == 0) {
-      back.resize(n_rec, T);
-      back.col(T - 1) = factor.row(T - 1).transpose();
-      for (Eigen::Index j = T - 2; j >= 0; --j)
-        back.col(j) = factor.row(j).transpose() + s.alpha * back.col(j + 1);
-    }
-    // A spike of p at step l enters the trace at l + lag and decays with alpha after.
-    out = Eigen::MatrixXd::Zero(n_rec, activity.cols());
-    for (Eigen::Index l = 0; l + lag < T; ++l)
-      for (Eigen::Index p = 0; p < activity.cols(); ++p)
-        if (const double count = activity(l, p); count != 0.0)
-          out.col(p) += (s.c_z * count) * back.col(l + lag);
-  };
-  presynaptic(event_in, tr.x, zbar_in, 0, g.w_in);
-  presynaptic(event_rec, tr.z, zbar_rec, 1, g.w_rec);
-  g.w_out.noalias() = err.transpose() * zbar_out;
-  for (auto p : s.late_signal_inputs) {
-    // ebar_rp[T-1] for every r, then drop its product with the last learning signal.
-    Eigen::VectorXd ebar = Eigen::VectorXd::Zero(n_rec);
-    double trace = 0.0;  // zbar_in(j, p)
-    for (Eigen::Index j = 0; j < T; ++j) {
-      trace = s.alpha * trace + s.c_z * tr.x(j, p);
-      ebar *= s.kappa;
-      ebar.noalias() += ((1.0 - s.kappa) * trace) * tr.psi.row(j).transpose();
-    }
-    g.w_in.col(p) -= learning.row(T - 1).transpose().cwiseProduct(ebar);
+
+  // The dense paths: sum_j factor[j] zbar_p[j] as one matrix product.
+  if (!event_in) g.w_in.noalias() = factor.transpose() * zbar_in;
+  if (!event_rec) g.w_rec.noalias() = factor.transpose() * zbar_rec;
+  if (!event_out) g.w_out.noalias() = err.transpose() * zbar_out;
+  if (late && T > 0) {
+    // Drop the product of ebar_rp[T-1] with the last learning signal (once per listing).
+    const Eigen::VectorXd last = feedback * err.row(T - 1).transpose();
+    for (auto p : s.late_signal_inputs)
+      g.w_in.col(p) -= last.cwiseProduct(late_ebar.col(late_slot[p]));
   }
   if (s.average_gradient) g.average_over(window_length);
   return g;
