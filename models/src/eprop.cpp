@@ -72,6 +72,49 @@ inline void add(double* __restrict column, const double* __restrict v, Eigen::In
   for (Eigen::Index r = 0; r < n; ++r) column[r] += v[r];
 }
 
+// The backward pass's per-step vector operations, as functions so that the compiler knows
+// (from __restrict on parameters, which GCC honours unlike on local pointers) that the
+// arrays do not overlap and vectorises the loops.
+inline void scale(double* __restrict out, const double* __restrict v, double c, Eigen::Index n) {
+  for (Eigen::Index r = 0; r < n; ++r) out[r] = v[r] * c;
+}
+// filtered = kappa filtered + (1 - kappa) learning; w = filtered + reg
+inline void filter_step(double* __restrict filtered, double* __restrict w,
+                        const double* __restrict learning, const double* __restrict reg,
+                        double kappa, double one_minus_kappa, Eigen::Index n) {
+  for (Eigen::Index r = 0; r < n; ++r) {
+    filtered[r] = kappa * filtered[r] + one_minus_kappa * learning[r];
+    w[r] = filtered[r] + reg[r];
+  }
+}
+// lambda = (rho - beta psi_next) lambda - beta psi_next w_next
+inline void adaptation_step(double* __restrict lambda, const double* __restrict beta,
+                            const double* __restrict psi_next, const double* __restrict w_next,
+                            double rho, Eigen::Index n) {
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const double bp = beta[r] * psi_next[r];
+    lambda[r] = (rho - bp) * lambda[r] - bp * w_next[r];
+  }
+}
+// fac = psi (w + lambda); back = fac + alpha back; c_back = c_z back
+inline void factor_step(double* __restrict fac, double* __restrict back, double* __restrict c_back,
+                        const double* __restrict psi, const double* __restrict w,
+                        const double* __restrict lambda, double alpha, double c_z, Eigen::Index n) {
+  for (Eigen::Index r = 0; r < n; ++r) {
+    fac[r] = psi[r] * (w[r] + lambda[r]);
+    back[r] = fac[r] + alpha * back[r];
+    c_back[r] = c_z * back[r];
+  }
+}
+// h = gain psi + alpha h; c_h = c_z h
+inline void late_step(double* __restrict h, double* __restrict c_h, const double* __restrict psi,
+                      double gain, double alpha, double c_z, Eigen::Index n) {
+  for (Eigen::Index r = 0; r < n; ++r) {
+    h[r] = gain * psi[r] + alpha * h[r];
+    c_h[r] = c_z * h[r];
+  }
+}
+
 }  // namespace
 
 eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::MatrixXd& err,
@@ -181,55 +224,35 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
                                    back = Eigen::VectorXd::Zero(n_rec), c_back(n_rec),
                                    late_h = Eigen::VectorXd::Zero(n_rec), c_late_h(n_rec);
   Eigen::VectorXd ebar_out = Eigen::VectorXd::Zero(n_out), c_ebar_out(n_out);
-  const double one_minus_kappa = 1.0 - s.kappa;
+  // The constants as locals: read through `s`, they might alias the arrays written in the
+  // loops below, which would keep the compiler from vectorising them.
+  const double kappa = s.kappa, one_minus_kappa = 1.0 - s.kappa, alpha = s.alpha, c_z = s.c_z,
+               rho = s.rho, alpha_out = s.alpha_out, c_out = s.c_out;
   double kappa_power = 1.0;  // kappa^(T-1-j)
-  const double* reg_p = reg.data();
-  const double* beta_p = beta.data();
-  double* __restrict learning_p = learning.data();
-  double* __restrict filtered_p = filtered.data();
-  double* __restrict lambda_p = lambda.data();
-  double* __restrict fac_p = fac.data();
-  double* __restrict back_p = back.data();
-  double* __restrict c_back_p = c_back.data();
-  double* __restrict late_p = late_h.data();
-  double* __restrict c_late_p = c_late_h.data();
+  double* const back_p = back.data();
+  double* const c_back_p = c_back.data();
   for (Eigen::Index j = T - 1; j >= 0; --j) {
     const double* psi = tr.psi.row(j).data();
     // L[j] = B E[j]
     for (Eigen::Index k = 0; k < n_out; ++k) {
-      const double e = err(j, k);
-      const double* b = feedback.col(k).data();
       if (k == 0)
-        for (Eigen::Index r = 0; r < n_rec; ++r) learning_p[r] = b[r] * e;
+        scale(learning.data(), feedback.col(k).data(), err(j, k), n_rec);
       else
-        for (Eigen::Index r = 0; r < n_rec; ++r) learning_p[r] += b[r] * e;
+        add_scaled(learning.data(), feedback.col(k).data(), err(j, k), n_rec);
     }
-    double* __restrict w_p = w.data();
-    for (Eigen::Index r = 0; r < n_rec; ++r) {
-      filtered_p[r] = s.kappa * filtered_p[r] + one_minus_kappa * learning_p[r];
-      w_p[r] = filtered_p[r] + reg_p[r];
-    }
-    if (adaptive && j + 1 < T) {
-      // lambda_j = (rho - beta psi_{j+1}) lambda_{j+1} - beta psi_{j+1} w_{j+1}
-      const double* psi_next = tr.psi.row(j + 1).data();
-      const double* w_next_p = w_next.data();
-      for (Eigen::Index r = 0; r < n_rec; ++r) {
-        const double bp = beta_p[r] * psi_next[r];
-        lambda_p[r] = (s.rho - bp) * lambda_p[r] - bp * w_next_p[r];
-      }
-    }
-    for (Eigen::Index r = 0; r < n_rec; ++r) {
-      fac_p[r] = psi[r] * (w_p[r] + lambda_p[r]);
-      back_p[r] = fac_p[r] + s.alpha * back_p[r];
-      c_back_p[r] = s.c_z * back_p[r];
-    }
+    filter_step(filtered.data(), w.data(), learning.data(), reg.data(), kappa, one_minus_kappa,
+                n_rec);
+    if (adaptive && j + 1 < T)
+      adaptation_step(lambda.data(), beta.data(), tr.psi.row(j + 1).data(), w_next.data(), rho,
+                      n_rec);
+    factor_step(fac.data(), back_p, c_back_p, psi, w.data(), lambda.data(), alpha, c_z, n_rec);
     if (!event_in || !event_rec) factor.row(j) = fac.transpose();
     w_next.swap(w);
 
     // A spike of p at step l enters the trace at l + lag (input 0, recurrent 1) and decays
     // with alpha after: it adds c_z back[l + lag] to column p.
     auto spike_adder = [&](Eigen::MatrixXd& out) {
-      return [&out, c_back_p, back_p, c_z = s.c_z, n_rec](Eigen::Index p, double count) {
+      return [&out, c_back_p, back_p, c_z, n_rec](Eigen::Index p, double count) {
         double* col = out.col(p).data();
         if (count == 1.0)
           add(col, c_back_p, n_rec);
@@ -242,32 +265,29 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
     if (event_out) {
       // The readout: z_r[j] adds c_out sum_{i >= j} alpha_out^(i-j) E[i] to column r.
       for (Eigen::Index k = 0; k < n_out; ++k) {
-        ebar_out[k] = err(j, k) + s.alpha_out * ebar_out[k];
-        c_ebar_out[k] = s.c_out * ebar_out[k];
+        ebar_out[k] = err(j, k) + alpha_out * ebar_out[k];
+        c_ebar_out[k] = c_out * ebar_out[k];
       }
       z.for_each(j, [&](Eigen::Index r, double count) {
         double* col = g.w_out.col(r).data();
         if (count == 1.0)
           add(col, c_ebar_out.data(), n_out);
         else
-          add_scaled(col, ebar_out.data(), s.c_out * count, n_out);
+          add_scaled(col, ebar_out.data(), c_out * count, n_out);
       });
     }
     if (late) {
-      const double gain = one_minus_kappa * kappa_power;
-      for (Eigen::Index r = 0; r < n_rec; ++r) {
-        late_p[r] = gain * psi[r] + s.alpha * late_p[r];
-        c_late_p[r] = s.c_z * late_p[r];
-      }
-      kappa_power *= s.kappa;
+      late_step(late_h.data(), c_late_h.data(), psi, one_minus_kappa * kappa_power, alpha, c_z,
+                n_rec);
+      kappa_power *= kappa;
       x.for_each(j, [&](Eigen::Index p, double count) {
         const Eigen::Index slot = late_slot[static_cast<std::size_t>(p)];
         if (slot < 0) return;
         double* col = late_ebar.col(slot).data();
         if (count == 1.0)
-          add(col, c_late_p, n_rec);
+          add(col, c_late_h.data(), n_rec);
         else
-          add_scaled(col, late_p, s.c_z * count, n_rec);
+          add_scaled(col, late_h.data(), c_z * count, n_rec);
       });
     }
   }
