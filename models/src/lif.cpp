@@ -1,6 +1,7 @@
 #include "chaoschip/models/lif.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <string>
 
@@ -81,10 +82,16 @@ void eprop_neuron_arrays(double* __restrict v, double* __restrict psi, double* _
 }
 std::size_t compact_spikes(const double* __restrict z, std::uint32_t* __restrict out,
                            Eigen::Index n) {
+  // 64 neurons' spike flags as one word, then one iteration per spike: the only branches
+  // are the words' loop exits.
   std::size_t count = 0;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    out[count] = static_cast<std::uint32_t>(i);
-    count += z[i] != 0.0 ? 1 : 0;
+  for (Eigen::Index base = 0; base < n; base += 64) {
+    const Eigen::Index m = std::min<Eigen::Index>(64, n - base);
+    std::uint64_t bits = 0;
+    for (Eigen::Index k = 0; k < m; ++k)
+      bits |= static_cast<std::uint64_t>(z[base + k] != 0.0 ? 1 : 0) << k;
+    for (; bits != 0; bits &= bits - 1)
+      out[count++] = static_cast<std::uint32_t>(base + std::countr_zero(bits));
   }
   return count;
 }
