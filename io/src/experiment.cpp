@@ -77,10 +77,6 @@ std::unique_ptr<population> make_recurrent(const run_config& c) {
   return std::make_unique<model_population<models::lif>>(models::lif(p, dt), n);
 }
 
-models::spike_pattern_source::pattern pattern_of(const models::sequence& s) {
-  return s.input_spikes;
-}
-
 void check_finite_state(const network& net, population_id id, std::int64_t step) {
   for (const auto& var : net.at(id).variables())
     if (!net.at(id).variable(var).allFinite())
@@ -424,16 +420,19 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
   double last_loss = std::numeric_limits<double>::quiet_NaN();
   std::int64_t step = 0;  // global step counter across all sequences
   const std::int64_t total = iterations * batch * T;
+  models::spike_pattern_source::pattern pattern;
   for (std::int64_t it = 0; it < iterations; ++it) {
     models::eprop_gradients sum;
     double loss_sum = 0.0, correct = 0.0;
     for (std::int64_t k = 0; k < batch; ++k) {
       const auto& seq = task->get(it * batch + k);
       net.reset();
-      auto pattern = pattern_of(seq);
+      // Copied into storage that is swapped with the source's, so that after the first
+      // sequences the copy reuses the per-step vectors instead of allocating T of them.
+      pattern = seq.input_spikes;
       // NEST's e-prop synapses drop the events that would arrive at interval step 0.
       if (c.train.variant == "nest_bsshslm_2020" && !pattern.empty()) pattern.front().clear();
-      input.set_pattern(std::move(pattern), step);
+      input.swap_pattern(pattern, step);
       tap.clear(T, net);
       run_options opts;
       opts.first_step = step;

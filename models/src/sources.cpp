@@ -11,12 +11,16 @@ spike_pattern_source::spike_pattern_source(std::size_t n, pattern p, std::int64_
 }
 
 void spike_pattern_source::set_pattern(pattern p, std::int64_t start) {
+  swap_pattern(p, start);
+}
+
+void spike_pattern_source::swap_pattern(pattern& p, std::int64_t start) {
   for (const auto& step : p)
     for (auto i : step)
       if (i >= n_)
         throw error("spike_pattern_source: neuron " + std::to_string(i) + " >= size " +
                     std::to_string(n_));
-  pattern_ = std::move(p);
+  pattern_.swap(p);
   start_ = start;
   current_ = {};
 }
