@@ -78,15 +78,6 @@ inline void add(double* __restrict column, const double* __restrict v, Eigen::In
 inline void scale(double* __restrict out, const double* __restrict v, double c, Eigen::Index n) {
   for (Eigen::Index r = 0; r < n; ++r) out[r] = v[r] * c;
 }
-// filtered = kappa filtered + (1 - kappa) learning; w = filtered + reg
-inline void filter_step(double* __restrict filtered, double* __restrict w,
-                        const double* __restrict learning, const double* __restrict reg,
-                        double kappa, double one_minus_kappa, Eigen::Index n) {
-  for (Eigen::Index r = 0; r < n; ++r) {
-    filtered[r] = kappa * filtered[r] + one_minus_kappa * learning[r];
-    w[r] = filtered[r] + reg[r];
-  }
-}
 // lambda = (rho - beta psi_next) lambda - beta psi_next w_next
 inline void adaptation_step(double* __restrict lambda, const double* __restrict beta,
                             const double* __restrict psi_next, const double* __restrict w_next,
@@ -96,22 +87,37 @@ inline void adaptation_step(double* __restrict lambda, const double* __restrict 
     lambda[r] = (rho - bp) * lambda[r] - bp * w_next[r];
   }
 }
-// fac = psi (w + lambda); back = fac + alpha back; c_back = c_z back
-inline void factor_step(double* __restrict fac, double* __restrict back, double* __restrict c_back,
-                        const double* __restrict psi, const double* __restrict w,
-                        const double* __restrict lambda, double alpha, double c_z, Eigen::Index n) {
+
+struct backward_constants {
+  double kappa, one_minus_kappa, alpha, c_z;
+};
+
+// One backward step over the neurons, fused so that each array is read and written once:
+//   filtered = kappa filtered + (1 - kappa) learning,  w = filtered + reg,
+//   fac = psi (w + lambda),  back = fac + alpha back,  c_back = c_z back
+// and, for the late learning signal, h = late_gain psi + alpha h, c_h = c_z h.
+template <bool Late>
+inline void backward_step(double* __restrict filtered, double* __restrict w, double* __restrict fac,
+                          double* __restrict back, double* __restrict c_back, double* __restrict h,
+                          double* __restrict c_h, const double* __restrict learning,
+                          const double* __restrict reg, const double* __restrict lambda,
+                          const double* __restrict psi, backward_constants k, double late_gain,
+                          Eigen::Index n) {
   for (Eigen::Index r = 0; r < n; ++r) {
-    fac[r] = psi[r] * (w[r] + lambda[r]);
-    back[r] = fac[r] + alpha * back[r];
-    c_back[r] = c_z * back[r];
-  }
-}
-// h = gain psi + alpha h; c_h = c_z h
-inline void late_step(double* __restrict h, double* __restrict c_h, const double* __restrict psi,
-                      double gain, double alpha, double c_z, Eigen::Index n) {
-  for (Eigen::Index r = 0; r < n; ++r) {
-    h[r] = gain * psi[r] + alpha * h[r];
-    c_h[r] = c_z * h[r];
+    const double f = k.kappa * filtered[r] + k.one_minus_kappa * learning[r];
+    filtered[r] = f;
+    const double wr = f + reg[r];
+    w[r] = wr;
+    const double a = psi[r] * (wr + lambda[r]);
+    fac[r] = a;
+    const double bk = a + k.alpha * back[r];
+    back[r] = bk;
+    c_back[r] = k.c_z * bk;
+    if constexpr (Late) {
+      const double hr = late_gain * psi[r] + k.alpha * h[r];
+      h[r] = hr;
+      c_h[r] = k.c_z * hr;
+    }
   }
 }
 
@@ -230,9 +236,9 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
                rho = s.rho, alpha_out = s.alpha_out, c_out = s.c_out;
   double kappa_power = 1.0;  // kappa^(T-1-j)
   double* const back_p = back.data();
-  double* const c_back_p = c_back.data();
   for (Eigen::Index j = T - 1; j >= 0; --j) {
     const double* psi = tr.psi.row(j).data();
+    double* const c_back_p = c_back.data();
     // L[j] = B E[j]
     for (Eigen::Index k = 0; k < n_out; ++k) {
       if (k == 0)
@@ -240,12 +246,19 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
       else
         add_scaled(learning.data(), feedback.col(k).data(), err(j, k), n_rec);
     }
-    filter_step(filtered.data(), w.data(), learning.data(), reg.data(), kappa, one_minus_kappa,
-                n_rec);
+    // lambda_j from lambda_{j+1} and w_{j+1} (w_next), before w_j is computed.
     if (adaptive && j + 1 < T)
       adaptation_step(lambda.data(), beta.data(), tr.psi.row(j + 1).data(), w_next.data(), rho,
                       n_rec);
-    factor_step(fac.data(), back_p, c_back_p, psi, w.data(), lambda.data(), alpha, c_z, n_rec);
+    const backward_constants consts{kappa, one_minus_kappa, alpha, c_z};
+    if (late)
+      backward_step<true>(filtered.data(), w.data(), fac.data(), back_p, c_back_p, late_h.data(),
+                          c_late_h.data(), learning.data(), reg.data(), lambda.data(), psi, consts,
+                          one_minus_kappa * kappa_power, n_rec);
+    else
+      backward_step<false>(filtered.data(), w.data(), fac.data(), back_p, c_back_p, nullptr,
+                           nullptr, learning.data(), reg.data(), lambda.data(), psi, consts, 0.0,
+                           n_rec);
     if (!event_in || !event_rec) factor.row(j) = fac.transpose();
     w_next.swap(w);
 
@@ -262,6 +275,7 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
     };
     if (event_in) x.for_each(j, spike_adder(g.w_in));
     if (event_rec && j > 0) z.for_each(j - 1, spike_adder(g.w_rec));
+
     if (event_out) {
       // The readout: z_r[j] adds c_out sum_{i >= j} alpha_out^(i-j) E[i] to column r.
       for (Eigen::Index k = 0; k < n_out; ++k) {
@@ -277,8 +291,6 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
       });
     }
     if (late) {
-      late_step(late_h.data(), c_late_h.data(), psi, one_minus_kappa * kappa_power, alpha, c_z,
-                n_rec);
       kappa_power *= kappa;
       x.for_each(j, [&](Eigen::Index p, double count) {
         const Eigen::Index slot = late_slot[static_cast<std::size_t>(p)];
