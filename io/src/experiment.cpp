@@ -355,7 +355,10 @@ run_data run_experiment(const run_config& c, const progress_fn& progress) {
     tap.psi_scale = b.chip->sigma;  // d/dv_float = sigma d/dv_int
     tap.input_delay = 1;
   }
-  std::vector<recorder*> recs{&spikes, &states, &tap};
+  // Only the recorders with something to record are called every step.
+  std::vector<recorder*> recs{&tap};
+  if (!spiking.empty()) recs.push_back(&spikes);
+  if (!stated.empty()) recs.push_back(&states);
 
   auto as_matrix = [T](const std::vector<double>& v) -> models::row_matrix {
     const Eigen::Index n = static_cast<Eigen::Index>(v.size()) / T;
