@@ -235,9 +235,16 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
   const double kappa = s.kappa, one_minus_kappa = 1.0 - s.kappa, alpha = s.alpha, c_z = s.c_z,
                rho = s.rho, alpha_out = s.alpha_out, c_out = s.c_out;
   double kappa_power = 1.0;  // kappa^(T-1-j)
+  constexpr Eigen::Index psi_ahead = 8;
   double* const back_p = back.data();
   for (Eigen::Index j = T - 1; j >= 0; --j) {
     const double* psi = tr.psi.row(j).data();
+    // psi is walked backwards, which the hardware prefetchers follow poorly: ask for the
+    // row a few steps ahead.
+    if (j >= psi_ahead) {
+      const char* next = reinterpret_cast<const char*>(tr.psi.row(j - psi_ahead).data());
+      for (Eigen::Index b = 0; b < n_rec * 8; b += 64) __builtin_prefetch(next + b);
+    }
     double* const c_back_p = c_back.data();
     // L[j] = B E[j]
     for (Eigen::Index k = 0; k < n_out; ++k) {
