@@ -61,7 +61,9 @@ struct eprop_trajectory {
   row_matrix_d y;    // [T, n_out] readout
   // Spiking networks may give x and/or z as spike lists instead, leaving the matrix empty
   // (0 x 0): eprop_gradients_of then reads the events, and never builds the dense matrix
-  // unless a dense presynaptic path needs it. bptt_gradients needs the dense matrices.
+  // unless a dense presynaptic path needs it; with z as a list, the readout's gradient is a
+  // sum over the recurrent spikes too (c_out times E filtered backwards with alpha_out).
+  // bptt_gradients needs the dense matrices.
   spike_list x_events, z_events;
 };
 
