@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <type_traits>
 
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/random.hpp"
@@ -95,8 +96,10 @@ struct backward_constants {
 // One backward step over the neurons, fused so that each array is read and written once:
 //   filtered = kappa filtered + (1 - kappa) learning,  w = filtered + reg,
 //   fac = psi (w + lambda),  back = fac + alpha back,  c_back = c_z back
-// and, for the late learning signal, h = late_gain psi + alpha h, c_h = c_z h.
-template <bool Late>
+// and, for the late learning signal, h = late_gain psi + alpha h, c_h = c_z h. w is only
+// stored when the adaptation needs it next step, fac only for the dense paths (each store
+// costs as much as the arithmetic here).
+template <bool Late, bool KeepW, bool KeepFac>
 inline void backward_step(double* __restrict filtered, double* __restrict w, double* __restrict fac,
                           double* __restrict back, double* __restrict c_back, double* __restrict h,
                           double* __restrict c_h, const double* __restrict learning,
@@ -107,9 +110,9 @@ inline void backward_step(double* __restrict filtered, double* __restrict w, dou
     const double f = k.kappa * filtered[r] + k.one_minus_kappa * learning[r];
     filtered[r] = f;
     const double wr = f + reg[r];
-    w[r] = wr;
+    if constexpr (KeepW) w[r] = wr;
     const double a = psi[r] * (wr + lambda[r]);
-    fac[r] = a;
+    if constexpr (KeepFac) fac[r] = a;
     const double bk = a + k.alpha * back[r];
     back[r] = bk;
     c_back[r] = k.c_z * bk;
@@ -119,6 +122,15 @@ inline void backward_step(double* __restrict filtered, double* __restrict w, dou
       c_h[r] = k.c_z * hr;
     }
   }
+}
+
+// f(std::bool_constant<a>, std::bool_constant<b>, std::bool_constant<c>): run-time flags
+// as compile-time ones, for the specialised loops above.
+template <class F>
+void with_flags(bool a, bool b, bool c, F&& f) {
+  auto third = [&](auto x, auto y) { c ? f(x, y, std::true_type{}) : f(x, y, std::false_type{}); };
+  auto second = [&](auto x) { b ? third(x, std::true_type{}) : third(x, std::false_type{}); };
+  a ? second(std::true_type{}) : second(std::false_type{});
 }
 
 }  // namespace
@@ -222,11 +234,12 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
   g.w_rec = Eigen::MatrixXd::Zero(n_rec, n_rec);
   g.w_out = Eigen::MatrixXd::Zero(n_out, n_rec);
   row_matrix_d factor;
-  if (!event_in || !event_rec) factor.resize(T, n_rec);
+  const bool keep_factor = !event_in || !event_rec;
+  if (keep_factor) factor.resize(T, n_rec);
   const Eigen::RowVectorXd beta =
       adaptive ? Eigen::RowVectorXd(s.beta.transpose()) : Eigen::RowVectorXd::Zero(n_rec);
   Eigen::VectorXd learning(n_rec), filtered = Eigen::VectorXd::Zero(n_rec), w(n_rec), w_next(n_rec),
-                                   lambda = Eigen::VectorXd::Zero(n_rec), fac(n_rec),
+                                   lambda = Eigen::VectorXd::Zero(n_rec),
                                    back = Eigen::VectorXd::Zero(n_rec), c_back(n_rec),
                                    late_h = Eigen::VectorXd::Zero(n_rec), c_late_h(n_rec);
   Eigen::VectorXd ebar_out = Eigen::VectorXd::Zero(n_out), c_ebar_out(n_out);
@@ -258,15 +271,14 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
       adaptation_step(lambda.data(), beta.data(), tr.psi.row(j + 1).data(), w_next.data(), rho,
                       n_rec);
     const backward_constants consts{kappa, one_minus_kappa, alpha, c_z};
-    if (late)
-      backward_step<true>(filtered.data(), w.data(), fac.data(), back_p, c_back_p, late_h.data(),
-                          c_late_h.data(), learning.data(), reg.data(), lambda.data(), psi, consts,
-                          one_minus_kappa * kappa_power, n_rec);
-    else
-      backward_step<false>(filtered.data(), w.data(), fac.data(), back_p, c_back_p, nullptr,
-                           nullptr, learning.data(), reg.data(), lambda.data(), psi, consts, 0.0,
-                           n_rec);
-    if (!event_in || !event_rec) factor.row(j) = fac.transpose();
+    // The dense paths keep every step's factor: written straight into its row.
+    double* const fac_p = keep_factor ? factor.row(j).data() : nullptr;
+    with_flags(late, adaptive, keep_factor, [&](auto late_c, auto keep_w, auto keep_fac) {
+      backward_step<late_c(), keep_w(), keep_fac()>(filtered.data(), w.data(), fac_p, back_p,
+                                                    c_back_p, late_h.data(), c_late_h.data(),
+                                                    learning.data(), reg.data(), lambda.data(), psi,
+                                                    consts, one_minus_kappa * kappa_power, n_rec);
+    });
     w_next.swap(w);
 
     // A spike of p at step l enters the trace at l + lag (input 0, recurrent 1) and decays
