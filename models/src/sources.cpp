@@ -30,7 +30,10 @@ void spike_pattern_source::step(std::int64_t t, const Eigen::Ref<const Eigen::Ve
     current_ = {};
     return;
   }
-  current_ = pattern_[static_cast<std::size_t>((t - start_) % period())];
+  // Within the first period (a training sequence is one period long) without the 64-bit
+  // division that wraps around.
+  const std::int64_t k = t - start_;
+  current_ = pattern_[static_cast<std::size_t>(k < period() ? k : k % period())];
 }
 
 poisson_source::poisson_source(std::size_t n, double rate_hz, double dt_ms, random_stream rng)
