@@ -90,22 +90,21 @@ inline void adaptation_step(double* __restrict lambda, const double* __restrict 
 }
 
 struct backward_constants {
-  double kappa, one_minus_kappa, alpha, c_z;
+  double kappa, one_minus_kappa, alpha;
 };
 
 // One backward step over the neurons, fused so that each array is read and written once:
 //   filtered = kappa filtered + (1 - kappa) learning,  w = filtered + reg,
-//   fac = psi (w + lambda),  back = fac + alpha back,  c_back = c_z back
-// and, for the late learning signal, h = late_gain psi + alpha h, c_h = c_z h. w is only
-// stored when the adaptation needs it next step, fac only for the dense paths (each store
-// costs as much as the arithmetic here).
+//   fac = psi (w + lambda),  back = fac + alpha back
+// and, for the late learning signal, h = late_gain psi + alpha h. The loop is bound by its
+// stores, so only what is needed is stored: w only when the adaptation needs it next step,
+// fac only for the dense paths (and c_z back is formed where a spike adds it).
 template <bool Late, bool KeepW, bool KeepFac>
 inline void backward_step(double* __restrict filtered, double* __restrict w, double* __restrict fac,
-                          double* __restrict back, double* __restrict c_back, double* __restrict h,
-                          double* __restrict c_h, const double* __restrict learning,
-                          const double* __restrict reg, const double* __restrict lambda,
-                          const double* __restrict psi, backward_constants k, double late_gain,
-                          Eigen::Index n) {
+                          double* __restrict back, double* __restrict h,
+                          const double* __restrict learning, const double* __restrict reg,
+                          const double* __restrict lambda, const double* __restrict psi,
+                          backward_constants k, double late_gain, Eigen::Index n) {
   for (Eigen::Index r = 0; r < n; ++r) {
     const double f = k.kappa * filtered[r] + k.one_minus_kappa * learning[r];
     filtered[r] = f;
@@ -113,14 +112,8 @@ inline void backward_step(double* __restrict filtered, double* __restrict w, dou
     if constexpr (KeepW) w[r] = wr;
     const double a = psi[r] * (wr + lambda[r]);
     if constexpr (KeepFac) fac[r] = a;
-    const double bk = a + k.alpha * back[r];
-    back[r] = bk;
-    c_back[r] = k.c_z * bk;
-    if constexpr (Late) {
-      const double hr = late_gain * psi[r] + k.alpha * h[r];
-      h[r] = hr;
-      c_h[r] = k.c_z * hr;
-    }
+    back[r] = a + k.alpha * back[r];
+    if constexpr (Late) h[r] = late_gain * psi[r] + k.alpha * h[r];
   }
 }
 
@@ -240,8 +233,8 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
       adaptive ? Eigen::RowVectorXd(s.beta.transpose()) : Eigen::RowVectorXd::Zero(n_rec);
   Eigen::VectorXd learning(n_rec), filtered = Eigen::VectorXd::Zero(n_rec), w(n_rec), w_next(n_rec),
                                    lambda = Eigen::VectorXd::Zero(n_rec),
-                                   back = Eigen::VectorXd::Zero(n_rec), c_back(n_rec),
-                                   late_h = Eigen::VectorXd::Zero(n_rec), c_late_h(n_rec);
+                                   back = Eigen::VectorXd::Zero(n_rec),
+                                   late_h = Eigen::VectorXd::Zero(n_rec);
   Eigen::VectorXd ebar_out = Eigen::VectorXd::Zero(n_out), c_ebar_out(n_out);
   // The constants as locals: read through `s`, they might alias the arrays written in the
   // loops below, which would keep the compiler from vectorising them.
@@ -258,7 +251,6 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
       const char* next = reinterpret_cast<const char*>(tr.psi.row(j - psi_ahead).data());
       for (Eigen::Index b = 0; b < n_rec * 8; b += 64) __builtin_prefetch(next + b);
     }
-    double* const c_back_p = c_back.data();
     // L[j] = B E[j]
     for (Eigen::Index k = 0; k < n_out; ++k) {
       if (k == 0)
@@ -270,26 +262,21 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
     if (adaptive && j + 1 < T)
       adaptation_step(lambda.data(), beta.data(), tr.psi.row(j + 1).data(), w_next.data(), rho,
                       n_rec);
-    const backward_constants consts{kappa, one_minus_kappa, alpha, c_z};
+    const backward_constants consts{kappa, one_minus_kappa, alpha};
     // The dense paths keep every step's factor: written straight into its row.
     double* const fac_p = keep_factor ? factor.row(j).data() : nullptr;
     with_flags(late, adaptive, keep_factor, [&](auto late_c, auto keep_w, auto keep_fac) {
-      backward_step<late_c(), keep_w(), keep_fac()>(filtered.data(), w.data(), fac_p, back_p,
-                                                    c_back_p, late_h.data(), c_late_h.data(),
-                                                    learning.data(), reg.data(), lambda.data(), psi,
-                                                    consts, one_minus_kappa * kappa_power, n_rec);
+      backward_step<late_c(), keep_w(), keep_fac()>(
+          filtered.data(), w.data(), fac_p, back_p, late_h.data(), learning.data(), reg.data(),
+          lambda.data(), psi, consts, one_minus_kappa * kappa_power, n_rec);
     });
     w_next.swap(w);
 
     // A spike of p at step l enters the trace at l + lag (input 0, recurrent 1) and decays
-    // with alpha after: it adds c_z back[l + lag] to column p.
+    // with alpha after: it adds c_z back[l + lag] to column p (c_z count back for a count).
     auto spike_adder = [&](Eigen::MatrixXd& out) {
-      return [&out, c_back_p, back_p, c_z, n_rec](Eigen::Index p, double count) {
-        double* col = out.col(p).data();
-        if (count == 1.0)
-          add(col, c_back_p, n_rec);
-        else
-          add_scaled(col, back_p, c_z * count, n_rec);
+      return [&out, back_p, c_z, n_rec](Eigen::Index p, double count) {
+        add_scaled(out.col(p).data(), back_p, c_z * count, n_rec);
       };
     };
     if (event_in) x.for_each(j, spike_adder(g.w_in));
@@ -314,11 +301,7 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
       x.for_each(j, [&](Eigen::Index p, double count) {
         const Eigen::Index slot = late_slot[static_cast<std::size_t>(p)];
         if (slot < 0) return;
-        double* col = late_ebar.col(slot).data();
-        if (count == 1.0)
-          add(col, c_late_h.data(), n_rec);
-        else
-          add_scaled(col, late_h.data(), c_z * count, n_rec);
+        add_scaled(late_ebar.col(slot).data(), late_h.data(), c_z * count, n_rec);
       });
     }
   }
