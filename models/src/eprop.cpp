@@ -94,23 +94,25 @@ struct backward_constants {
 };
 
 // One backward step over the neurons, fused so that each array is read and written once:
-//   filtered = kappa filtered + (1 - kappa) learning,  w = filtered + reg,
+//   filtered = kappa filtered + (1 - kappa) learning,  learning = b e,  w = filtered + reg,
 //   fac = psi (w + lambda),  back = fac + alpha back
-// and, for the late learning signal, h = late_gain psi + alpha h. The loop is bound by its
-// stores, so only what is needed is stored: w only when the adaptation needs it next step,
-// fac only for the dense paths (and c_z back is formed where a spike adds it).
-template <bool Late, bool KeepW, bool KeepFac>
+// and, for the late learning signal, h = late_gain psi + alpha h. With one readout b is B's
+// column and e the error; with more, b is L = B E summed before and e = 1 (exact). The loop
+// is bound by its loads and stores, so only what is needed is touched: w and lambda only
+// with adaptation (lambda is 0 without), fac only for the dense paths (and c_z back is
+// formed where a spike adds it).
+template <bool Late, bool Adaptive, bool KeepFac>
 inline void backward_step(double* __restrict filtered, double* __restrict w, double* __restrict fac,
-                          double* __restrict back, double* __restrict h,
-                          const double* __restrict learning, const double* __restrict reg,
-                          const double* __restrict lambda, const double* __restrict psi,
-                          backward_constants k, double late_gain, Eigen::Index n) {
+                          double* __restrict back, double* __restrict h, const double* __restrict b,
+                          double e, const double* __restrict reg, const double* __restrict lambda,
+                          const double* __restrict psi, backward_constants k, double late_gain,
+                          Eigen::Index n) {
   for (Eigen::Index r = 0; r < n; ++r) {
-    const double f = k.kappa * filtered[r] + k.one_minus_kappa * learning[r];
+    const double f = k.kappa * filtered[r] + k.one_minus_kappa * (b[r] * e);
     filtered[r] = f;
     const double wr = f + reg[r];
-    if constexpr (KeepW) w[r] = wr;
-    const double a = psi[r] * (wr + lambda[r]);
+    if constexpr (Adaptive) w[r] = wr;
+    const double a = Adaptive ? psi[r] * (wr + lambda[r]) : psi[r] * wr;
     if constexpr (KeepFac) fac[r] = a;
     back[r] = a + k.alpha * back[r];
     if constexpr (Late) h[r] = late_gain * psi[r] + k.alpha * h[r];
@@ -231,10 +233,9 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
   if (keep_factor) factor.resize(T, n_rec);
   const Eigen::RowVectorXd beta =
       adaptive ? Eigen::RowVectorXd(s.beta.transpose()) : Eigen::RowVectorXd::Zero(n_rec);
-  Eigen::VectorXd learning(n_rec), filtered = Eigen::VectorXd::Zero(n_rec), w(n_rec), w_next(n_rec),
-                                   lambda = Eigen::VectorXd::Zero(n_rec),
-                                   back = Eigen::VectorXd::Zero(n_rec),
-                                   late_h = Eigen::VectorXd::Zero(n_rec);
+  Eigen::VectorXd learning = Eigen::VectorXd::Zero(n_rec), filtered = Eigen::VectorXd::Zero(n_rec),
+                  w(n_rec), w_next(n_rec), lambda = Eigen::VectorXd::Zero(n_rec),
+                  back = Eigen::VectorXd::Zero(n_rec), late_h = Eigen::VectorXd::Zero(n_rec);
   Eigen::VectorXd ebar_out = Eigen::VectorXd::Zero(n_out), c_ebar_out(n_out);
   // The constants as locals: read through `s`, they might alias the arrays written in the
   // loops below, which would keep the compiler from vectorising them.
@@ -252,11 +253,19 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
       for (Eigen::Index b = 0; b < n_rec * 8; b += 64) __builtin_prefetch(next + b);
     }
     // L[j] = B E[j]
-    for (Eigen::Index k = 0; k < n_out; ++k) {
-      if (k == 0)
-        scale(learning.data(), feedback.col(k).data(), err(j, k), n_rec);
-      else
-        add_scaled(learning.data(), feedback.col(k).data(), err(j, k), n_rec);
+    // (one readout: B's column and the error, multiplied in backward_step)
+    const double* learning_b = learning.data();
+    double learning_e = 1.0;
+    if (n_out == 1) {
+      learning_b = feedback.col(0).data();
+      learning_e = err(j, 0);
+    } else {
+      for (Eigen::Index k = 0; k < n_out; ++k) {
+        if (k == 0)
+          scale(learning.data(), feedback.col(k).data(), err(j, k), n_rec);
+        else
+          add_scaled(learning.data(), feedback.col(k).data(), err(j, k), n_rec);
+      }
     }
     // lambda_j from lambda_{j+1} and w_{j+1} (w_next), before w_j is computed.
     if (adaptive && j + 1 < T)
@@ -267,8 +276,8 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
     double* const fac_p = keep_factor ? factor.row(j).data() : nullptr;
     with_flags(late, adaptive, keep_factor, [&](auto late_c, auto keep_w, auto keep_fac) {
       backward_step<late_c(), keep_w(), keep_fac()>(
-          filtered.data(), w.data(), fac_p, back_p, late_h.data(), learning.data(), reg.data(),
-          lambda.data(), psi, consts, one_minus_kappa * kappa_power, n_rec);
+          filtered.data(), w.data(), fac_p, back_p, late_h.data(), learning_b, learning_e,
+          reg.data(), lambda.data(), psi, consts, one_minus_kappa * kappa_power, n_rec);
     });
     w_next.swap(w);
 
