@@ -21,7 +21,8 @@
 // config and reports (t_long - t_short) / kIterations as manual time, so the setup (and the
 // first sequence's cold caches) cancels; the reported time is per training iteration (a
 // forward pass of 1,000 steps, the gradient and the SGD update) and items_per_second is
-// training iterations per second. Counters: setup_ms (t_short minus one iteration),
+// training iterations per second. One untimed run of the long config comes first (warm-up).
+// Counters: setup_ms (t_short minus one iteration),
 // loss_first / loss_last (of the long run: NEST's example starts at 101.96), rate_Hz (mean
 // rate of the recurrent layer over the long run, from one more, untimed, run).
 #include <malloc.h>
@@ -84,6 +85,9 @@ void bm_train(benchmark::State& state, const std::string& toml,
   using clock = std::chrono::steady_clock;
   auto seconds = [](clock::duration d) { return std::chrono::duration<double>(d).count(); };
   double setup = 0.0, loss_first = 0.0, loss_last = 0.0;
+  // Untimed warm-up, as eprop_torch.py's warm-up iterations: the first runs in a fresh
+  // process are slower (heap pages touched for the first time, caches, clock ramp-up).
+  benchmark::DoNotOptimize(io::run_experiment(long_cfg));
   for (auto _ : state) {
     const auto t0 = clock::now();
     auto a = io::run_experiment(short_cfg);

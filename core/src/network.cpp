@@ -10,7 +10,9 @@ population_id network::add(std::string name, std::unique_ptr<population> pop) {
   if (!pop) throw error("network::add: null population '" + name + "'");
   if (find(name)) throw error("network::add: population '" + name + "' exists already");
   const auto n = pop->size();
-  populations_.push_back({std::move(name), std::move(pop), delay_buffer(n, 0), {}});
+  const bool event_input = pop->event_input(), spiking = pop->output() == output_kind::spikes;
+  populations_.push_back(
+      {std::move(name), std::move(pop), delay_buffer(n, 0), {}, event_input, spiking});
   return populations_.size() - 1;
 }
 
@@ -80,12 +82,12 @@ void network::step(std::int64_t t) {
     e.input.clear(t);
     for (std::size_t ci : e.outgoing) {
       const auto& c = connections_[ci];
-      auto& target = populations_[c.target].input;
+      auto& target_entry = populations_[c.target];
+      auto& target = target_entry.input;
       const std::int64_t arrival = t + static_cast<std::int64_t>(c.delay);
-      auto& target_pop = *populations_[c.target].pop;
-      if (target_pop.event_input()) {
-        target_pop.receive(c.port, arrival, e.pop->spikes(), *c.weights);
-      } else if (e.pop->output() == output_kind::spikes) {
+      if (target_entry.event_input) {
+        target_entry.pop->receive(c.port, arrival, e.pop->spikes(), *c.weights);
+      } else if (e.spiking) {
         const auto s = e.pop->spikes();
         if (!s.empty()) c.weights->deliver_spikes(s, target.slot(arrival));
       } else {

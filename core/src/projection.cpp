@@ -17,10 +17,35 @@ void check_shape(const Eigen::Ref<const Eigen::MatrixXd>& w, std::size_t rows, s
 }
 }  // namespace
 
+namespace {
+// target += c0, then += c1, ... in one pass: the sums in the order a column at a time gives
+// (so the same numbers), with the target loaded and stored once per group, not per spike.
+// __restrict: the target is not a weight column (read-only columns may repeat).
+void add_columns(double* __restrict t, const double* __restrict c0, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) t[i] += c0[i];
+}
+void add_columns(double* __restrict t, const double* __restrict c0, const double* __restrict c1,
+                 std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) t[i] = (t[i] + c0[i]) + c1[i];
+}
+void add_columns(double* __restrict t, const double* __restrict c0, const double* __restrict c1,
+                 const double* __restrict c2, const double* __restrict c3, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) t[i] = (((t[i] + c0[i]) + c1[i]) + c2[i]) + c3[i];
+}
+}  // namespace
+
 void dense_projection::deliver_spikes(std::span<const std::uint32_t> spiking_pre,
                                       double* target) const noexcept {
-  Eigen::Map<Eigen::VectorXd> t(target, w_.rows());
-  for (std::uint32_t pre : spiking_pre) t += w_.col(pre);
+  const auto n = static_cast<std::size_t>(w_.rows());
+  auto col = [&](std::size_t k) { return w_.data() + spiking_pre[k] * n; };
+  const std::size_t count = spiking_pre.size();
+  std::size_t k = 0;
+  for (; k + 4 <= count; k += 4) add_columns(target, col(k), col(k + 1), col(k + 2), col(k + 3), n);
+  if (k + 2 <= count) {
+    add_columns(target, col(k), col(k + 1), n);
+    k += 2;
+  }
+  if (k < count) add_columns(target, col(k), n);
 }
 
 void dense_projection::deliver_rates(const Eigen::Ref<const Eigen::VectorXd>& x,

@@ -83,10 +83,6 @@ std::unique_ptr<population> make_recurrent(const run_config& c) {
 
 namespace {
 
-models::spike_pattern_source::pattern pattern_of(const models::sequence& s) {
-  return s.input_spikes;
-}
-
 void check_finite_state(const network& net, population_id id, std::int64_t step) {
   for (const auto& var : net.at(id).variables())
     if (!net.at(id).variable(var).allFinite())
@@ -302,43 +298,69 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   // Per step: the readout (for the loss) and what the learning rules need.
   const bool training = c.train.rule != "none";
   const bool is_spiking = net.at(b.recurrent).output() == output_kind::spikes;
+  // Recorded into buffers that live for the whole run (no per-step or per-sequence
+  // allocation once they have grown): spikes as per-step lists (the e-prop rule's event
+  // path reads them directly), psi and graded z as [T, n] rows.
   struct trajectory_tap final : recorder {
     population_id in, rec, out;
     bool full;
     double psi_scale = 1.0;         // chip kernels: pseudo-derivative per unit of the float v
     std::uint32_t input_delay = 0;  // chip synapses that delay the input by a step
-    std::vector<double> x, z, psi, y, x_prev;
+    std::vector<double> y;
+    models::eprop_trajectory tr;           // x_events, z_events (or z), psi
+    std::vector<std::uint32_t> x_prev;     // input_delay: the previous step's input
+    std::vector<std::uint32_t> x_current;  // (scratch for the swap)
+    Eigen::Index t = 0;
     void record(std::int64_t, const network& n) override {
       const auto& g = n.at(out).graded();
       y.insert(y.end(), g.data(), g.data() + g.size());
       if (!full) return;
       const auto& r = n.at(rec);
-      const std::size_t nx = n.at(in).size(), t = z.size();
       // The input as the recurrent layer sees it: a step later behind Loihi's Dense.
-      std::vector<double> now(nx, 0.0);
-      for (auto i : n.at(in).spikes()) now[i] += 1.0;
       if (input_delay > 0) {
-        if (x_prev.empty()) x_prev.assign(nx, 0.0);
-        std::swap(now, x_prev);
+        x_current.assign(n.at(in).spikes().begin(), n.at(in).spikes().end());
+        tr.x_events.push_step(x_prev);
+        std::swap(x_current, x_prev);
+      } else {
+        tr.x_events.push_step(n.at(in).spikes());
       }
-      x.insert(x.end(), now.begin(), now.end());
-      if (const auto* chip = dynamic_cast<const model_population<neuromorphic::loihi_lif>*>(&r)) {
-        z.resize(t + r.size(), 0.0);
-        for (auto i : r.spikes()) z[t + i] += 1.0;
+      auto psi_row = tr.psi.row(t);
+      if (lif) {
+        tr.z_events.push_step(r.spikes());
+        psi_row = Eigen::Map<const Eigen::RowVectorXd>(lif->state().psi.data(), psi_row.size());
+      } else if (chip) {
+        tr.z_events.push_step(r.spikes());
         for (Eigen::Index i = 0; i < chip->state().psi.size(); ++i)
-          psi.push_back(psi_scale * chip->state().psi[i]);
-      } else if (const auto* lif = dynamic_cast<const model_population<models::lif>*>(&r)) {
-        z.resize(t + r.size(), 0.0);
-        for (auto i : r.spikes()) z[t + i] += 1.0;
-        psi.insert(psi.end(), lif->state().psi.data(), lif->state().psi.data() + r.size());
+          psi_row[i] = psi_scale * chip->state().psi[i];
       } else {
         const auto& rate = dynamic_cast<const model_population<models::rate>&>(r);
-        z.insert(z.end(), rate.graded().data(), rate.graded().data() + r.size());
-        const Eigen::ArrayXd d = rate.model_value().pseudo_derivative(rate.state());
-        psi.insert(psi.end(), d.data(), d.data() + d.size());
+        tr.z.row(t) = rate.graded().transpose();
+        psi_row = rate.model_value().pseudo_derivative(rate.state()).matrix().transpose();
       }
+      ++t;
     }
-    void clear() { x.clear(), z.clear(), psi.clear(), y.clear(), x_prev.clear(); }
+    // The recurrent model, resolved once per sequence rather than per step.
+    const model_population<models::lif>* lif = nullptr;
+    const model_population<neuromorphic::loihi_lif>* chip = nullptr;
+    // Ready for a sequence of `steps` steps.
+    void clear(Eigen::Index steps, const network& n) {
+      y.clear();
+      x_prev.clear();
+      t = 0;
+      if (!full) return;
+      const auto n_in = static_cast<Eigen::Index>(n.at(in).size()),
+                 n_rec = static_cast<Eigen::Index>(n.at(rec).size());
+      lif = dynamic_cast<const model_population<models::lif>*>(&n.at(rec));
+      chip = dynamic_cast<const model_population<neuromorphic::loihi_lif>*>(&n.at(rec));
+      tr.x.resize(0, 0);
+      tr.x_events.clear(n_in);
+      tr.z_events.clear(n_rec);
+      if (n.at(rec).output() == output_kind::spikes)
+        tr.z.resize(0, 0);
+      else
+        tr.z.resize(steps, n_rec);
+      tr.psi.resize(steps, n_rec);
+    }
   } tap;
   tap.in = b.input;
   tap.rec = b.recurrent;
@@ -349,7 +371,10 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     tap.psi_scale = b.chip->sigma;  // d/dv_float = sigma d/dv_int
     tap.input_delay = 1;
   }
-  std::vector<recorder*> recs{&spikes, &states, &tap};
+  // Only the recorders with something to record are called every step.
+  std::vector<recorder*> recs{&tap};
+  if (!spiking.empty()) recs.push_back(&spikes);
+  if (!stated.empty()) recs.push_back(&states);
 
   auto as_matrix = [T](const std::vector<double>& v) -> models::row_matrix {
     const Eigen::Index n = static_cast<Eigen::Index>(v.size()) / T;
@@ -451,6 +476,13 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   };
   auto update = [&](optimizer& o, std::size_t slot, projection& p, const Eigen::MatrixXd& g,
                     bool no_diag) {
+    // Dense weights are updated in place (no copies).
+    if (auto* dense = dynamic_cast<dense_projection*>(&p)) {
+      Eigen::MatrixXd& w = dense->weights();
+      o.step(slot, w, g);
+      if (no_diag) w.diagonal().setZero();
+      return;
+    }
     Eigen::MatrixXd w = p.to_dense();
     o.step(slot, w, g);
     if (no_diag) w.diagonal().setZero();
@@ -489,17 +521,20 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   double last_loss = std::numeric_limits<double>::quiet_NaN();
   std::int64_t step = 0;  // global step counter across all sequences
   const std::int64_t total = iterations * batch * T;
+  models::spike_pattern_source::pattern pattern;
   for (std::int64_t it = 0; it < iterations; ++it) {
     models::eprop_gradients sum;
     double loss_sum = 0.0, correct = 0.0;
     for (std::int64_t k = 0; k < batch; ++k) {
       const auto& seq = task->get(it * batch + k);
       net.reset();
-      auto pattern = pattern_of(seq);
+      // Copied into storage that is swapped with the source's, so that after the first
+      // sequences the copy reuses the per-step vectors instead of allocating T of them.
+      pattern = seq.input_spikes;
       // NEST's e-prop synapses drop the events that would arrive at interval step 0.
       if (c.train.variant == "nest_bsshslm_2020" && !pattern.empty()) pattern.front().clear();
-      input.set_pattern(std::move(pattern), step);
-      tap.clear();
+      input.swap_pattern(pattern, step);
+      tap.clear(T, net);
       run_options opts;
       opts.first_step = step;
       if (progress) {
@@ -516,9 +551,12 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
       loss_sum += e.loss;
       correct += e.correct ? 1.0 : 0.0;
       if (!training) continue;
-      const models::eprop_trajectory tr{as_matrix(tap.x), as_matrix(tap.z), as_matrix(tap.psi), {}};
+      models::eprop_trajectory& tr = tap.tr;
       models::eprop_gradients g;
       if (c.train.rule == "bptt") {
+        // BPTT's matrix products take the spikes as dense [T, n] matrices.
+        if (tr.x.size() == 0) tr.x = tr.x_events.dense();
+        if (tr.z.size() == 0) tr.z = tr.z_events.dense();
         g = models::bptt_gradients(tr, e.error, e.window_length, proj_rec.to_dense(),
                                    proj_out.to_dense(), bs, is_spiking);
       } else {

@@ -11,12 +11,16 @@ spike_pattern_source::spike_pattern_source(std::size_t n, pattern p, std::int64_
 }
 
 void spike_pattern_source::set_pattern(pattern p, std::int64_t start) {
+  swap_pattern(p, start);
+}
+
+void spike_pattern_source::swap_pattern(pattern& p, std::int64_t start) {
   for (const auto& step : p)
     for (auto i : step)
       if (i >= n_)
         throw error("spike_pattern_source: neuron " + std::to_string(i) + " >= size " +
                     std::to_string(n_));
-  pattern_ = std::move(p);
+  pattern_.swap(p);
   start_ = start;
   current_ = {};
 }
@@ -26,7 +30,10 @@ void spike_pattern_source::step(std::int64_t t, const Eigen::Ref<const Eigen::Ve
     current_ = {};
     return;
   }
-  current_ = pattern_[static_cast<std::size_t>((t - start_) % period())];
+  // Within the first period (a training sequence is one period long) without the 64-bit
+  // division that wraps around.
+  const std::int64_t k = t - start_;
+  current_ = pattern_[static_cast<std::size_t>(k < period() ? k : k % period())];
 }
 
 poisson_source::poisson_source(std::size_t n, double rate_hz, double dt_ms, random_stream rng)

@@ -60,7 +60,8 @@ enum class spike_kind { hard, soft };
 eprop_trajectory lif_forward(const net_weights& w, const problem& p, const bptt_settings& s,
                              double gamma, spike_kind kind) {
   const Eigen::Index T = p.x.rows(), n = w.w_rec.rows();
-  eprop_trajectory tr{p.x, row_matrix_d(T, n), row_matrix_d(T, n), row_matrix_d(T, w.w_out.rows())};
+  eprop_trajectory tr{
+      p.x, row_matrix_d(T, n), row_matrix_d(T, n), row_matrix_d(T, w.w_out.rows()), {}, {}};
   Eigen::VectorXd v = Eigen::VectorXd::Zero(n), z = Eigen::VectorXd::Zero(n),
                   a = Eigen::VectorXd::Zero(n), y = Eigen::VectorXd::Zero(w.w_out.rows());
   const bool adaptive = s.beta.size() > 0;
@@ -82,7 +83,8 @@ eprop_trajectory lif_forward(const net_weights& w, const problem& p, const bptt_
 // Rate forward: h_j = (1 - a) h_{j-1} + a (W r_{j-1} + W_in x_j), r = tanh(h).
 eprop_trajectory rate_forward(const net_weights& w, const problem& p, const bptt_settings& s) {
   const Eigen::Index T = p.x.rows(), n = w.w_rec.rows();
-  eprop_trajectory tr{p.x, row_matrix_d(T, n), row_matrix_d(T, n), row_matrix_d(T, w.w_out.rows())};
+  eprop_trajectory tr{
+      p.x, row_matrix_d(T, n), row_matrix_d(T, n), row_matrix_d(T, w.w_out.rows()), {}, {}};
   Eigen::VectorXd h = Eigen::VectorXd::Zero(n), r = Eigen::VectorXd::Zero(n),
                   y = Eigen::VectorXd::Zero(w.w_out.rows());
   for (Eigen::Index j = 0; j < T; ++j) {
@@ -287,6 +289,79 @@ TEST_CASE("e-prop's event-driven presynaptic path equals the dense one", "[learn
     CHECK((gd.w_rec - ge.w_rec).norm() / gd.w_rec.norm() < 1e-12);
     CHECK(gd.w_rec.norm() > 0);
   }
+}
+
+// The event form of a [T, n] spike matrix.
+spike_list spikes_of(const row_matrix_d& m) {
+  spike_list l;
+  l.clear(m.cols());
+  std::vector<std::uint32_t> step;
+  for (Eigen::Index j = 0; j < m.rows(); ++j) {
+    step.clear();
+    for (Eigen::Index p = 0; p < m.cols(); ++p)
+      for (double k = 0; k < m(j, p); k += 1.0) step.push_back(static_cast<std::uint32_t>(p));
+    l.push_step(step);
+  }
+  return l;
+}
+
+TEST_CASE("e-prop reads spike lists as it reads dense spike matrices", "[learning]") {
+  random_stream rng(6, "eprop.lists");
+  const Eigen::Index T = 400, n_in = 30, n = 20, n_out = 2;
+  problem p = make_problem(T, n_in, n_out, rng);
+  p.x(5, 3) = 2.0;  // a double input spike counts twice
+  const bptt_settings s = lif_settings(0.95, 0.3, 0.3, 0.9);
+  net_weights w{normal_matrix(n, n_in, 1.0, rng),
+                normal_matrix(n, n, 0.3, rng),
+                normal_matrix(n_out, n, 1.0, rng),
+                {}};
+  const auto tr = lif_forward(w, p, s, 0.3, spike_kind::hard);
+  REQUIRE(tr.z.sum() > 20);
+  eprop_trajectory events{{}, {}, tr.psi, tr.y, spikes_of(tr.x), spikes_of(tr.z)};
+  REQUIRE(events.x_events.dense() == tr.x);
+  const auto e = compute_error(tr.y, p.target, p.window, loss_kind::mse);
+  eprop_settings es = matching(s);
+  es.c_reg = 1.0;
+  es.f_target = 0.02;
+  es.late_signal_inputs = {3, 7, 3};
+  auto rel = [](const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
+    return (a - b).norm() / b.norm();
+  };
+  for (bool adaptive : {false, true})
+    for (auto path : {eprop_settings::path::automatic, eprop_settings::path::dense,
+                      eprop_settings::path::event}) {
+      if (adaptive) {
+        es.rho = 0.98;
+        es.beta = Eigen::VectorXd::Constant(n, 0.2);
+      }
+      es.presynaptic = path;
+      const auto gd = eprop_gradients_of(tr, e.error, e.window_length, w.w_out.transpose(), es);
+      const auto ge = eprop_gradients_of(events, e.error, e.window_length, w.w_out.transpose(), es);
+      INFO("adaptive " << adaptive << ", path " << static_cast<int>(path));
+      CHECK(rel(ge.w_in, gd.w_in) < 1e-12);
+      CHECK(rel(ge.w_rec, gd.w_rec) < 1e-12);
+      CHECK(rel(ge.w_out, gd.w_out) < 1e-12);
+      CHECK(gd.w_rec.norm() > 0);
+      // The late learning signal, against the online trace written plainly: input p's
+      // column loses L[T-1] ebar_p[T-1] once per listing, nothing else changes.
+      eprop_settings no_late = es;
+      no_late.late_signal_inputs.clear();
+      const auto g0 =
+          eprop_gradients_of(tr, e.error, e.window_length, w.w_out.transpose(), no_late);
+      const Eigen::VectorXd last = w.w_out.transpose() * e.error.row(T - 1).transpose();
+      for (Eigen::Index q : {3, 7, 4}) {
+        Eigen::VectorXd ebar = Eigen::VectorXd::Zero(n);
+        double trace = 0.0;
+        for (Eigen::Index j = 0; j < T; ++j) {
+          trace = es.alpha * trace + es.c_z * tr.x(j, q);
+          ebar = es.kappa * ebar + ((1.0 - es.kappa) * trace) * tr.psi.row(j).transpose();
+        }
+        const double times = q == 3 ? 2.0 : q == 7 ? 1.0 : 0.0;
+        const Eigen::VectorXd expected = g0.w_in.col(q) - times * last.cwiseProduct(ebar);
+        INFO("input " << q);
+        CHECK((gd.w_in.col(q) - expected).norm() / expected.norm() < 1e-12);
+      }
+    }
 }
 
 TEST_CASE("e-prop with integer on-chip traces approaches the exact traces as bits grow",

@@ -143,6 +143,29 @@ TEST_CASE("LIF spikes, resets and refractoriness", "[models]") {
   }
 }
 
+TEST_CASE("LIF pseudo-derivative: the e-prop neuron's fast path gives the formula's bits",
+          "[models]") {
+  // The whole-array path (delta synapses, reset by subtraction, no refractoriness) must give
+  // exactly gamma / v_th max(0, 1 - |v - v_th| / v_th) of the stored membrane.
+  random_stream rng(7, "lif.psi");
+  for (double v_th : {0.03, 1.0, 0.7, 3e-5, 123.456}) {
+    const double gamma = 0.3;
+    lif m({.tau_m = 30.0, .v_th = v_th, .gamma = gamma}, 1.0);
+    const Eigen::Index n = 257;
+    auto s = m.make_state(static_cast<std::size_t>(n));
+    Eigen::VectorXd input(n);
+    for (int step = 0; step < 200; ++step) {
+      for (Eigen::Index i = 0; i < n; ++i) input[i] = v_th * 40.0 * rng.normal();
+      m.step(s, input);
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const double expected = gamma / v_th * std::max(0.0, 1.0 - std::abs(s.v[i] - v_th) / v_th);
+        if (s.psi[i] != expected) FAIL("v_th " << v_th << ", v " << s.v[i] << ": psi differs");
+      }
+    }
+  }
+  SUCCEED();
+}
+
 TEST_CASE("rate_ode with linear phi equals expm((-I + gW) t) h0", "[models]") {
   const Eigen::Index n = 30;
   random_stream rng(5, "weights");

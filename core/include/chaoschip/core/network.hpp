@@ -55,6 +55,10 @@ class network {
     std::unique_ptr<population> pop;
     delay_buffer input;
     std::vector<std::size_t> outgoing;  // connection indices
+    // pop->event_input() and pop->output(), fixed by the model: read once here rather than
+    // through the virtual calls (dependent loads) for every connection and step.
+    bool event_input = false;
+    bool spiking = false;
   };
   void resize_buffer(population_id id);
   std::vector<entry> populations_;

@@ -14,8 +14,10 @@
 // lambda_r[i]), with w = Ltilde + R, the learning signal filtered backwards (Ltilde[i] =
 // (1 - kappa) sum_{j>=i} kappa^(j-i) L[j]) and lambda the adjoint of the adaptation
 // eligibility (0 without adaptation): the same numbers as the online per-synapse traces (to
-// round-off), as one matrix product per weight matrix.
+// round-off), as one matrix product per weight matrix, or, for spike trains, as a sum over
+// the presynaptic spikes of A filtered backwards with alpha (the event path, below).
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include <Eigen/Core>
@@ -24,12 +26,45 @@ namespace chaoschip::models {
 
 using row_matrix_d = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+// A population's spikes over a sequence, step by step: the neurons that spiked at step j are
+// ids[offsets[j]] .. ids[offsets[j + 1] - 1] (a neuron listed k times counts k). The event
+// form of a [T, n] spike-count matrix: recording and reading it cost O(spikes), not O(T n).
+struct spike_list {
+  Eigen::Index n = 0;                   // population size
+  std::vector<std::size_t> offsets{0};  // steps() + 1
+  std::vector<std::uint32_t> ids;
+
+  Eigen::Index steps() const noexcept { return static_cast<Eigen::Index>(offsets.size()) - 1; }
+  std::span<const std::uint32_t> at(Eigen::Index j) const noexcept {
+    const auto k = static_cast<std::size_t>(j);
+    return {ids.data() + offsets[k], ids.data() + offsets[k + 1]};
+  }
+  // Empties the list for a population of `size`, keeping the capacity (one list is reused
+  // for every sequence of a training run).
+  void clear(Eigen::Index size) {
+    n = size;
+    offsets.assign(1, 0);
+    ids.clear();
+  }
+  void push_step(std::span<const std::uint32_t> spiking) {
+    ids.insert(ids.end(), spiking.begin(), spiking.end());
+    offsets.push_back(ids.size());
+  }
+  row_matrix_d dense() const;  // [steps(), n] spike counts
+};
+
 // Row-major: one contiguous row per step, as the rules walk through time.
 struct eprop_trajectory {
   row_matrix_d x;    // [T, n_in] input spikes
   row_matrix_d z;    // [T, n_rec] recurrent spikes
   row_matrix_d psi;  // [T, n_rec] pseudo-derivatives
   row_matrix_d y;    // [T, n_out] readout
+  // Spiking networks may give x and/or z as spike lists instead, leaving the matrix empty
+  // (0 x 0): eprop_gradients_of then reads the events, and never builds the dense matrix
+  // unless a dense presynaptic path needs it; with z as a list, the readout's gradient is a
+  // sum over the recurrent spikes too (c_out times E filtered backwards with alpha_out).
+  // bptt_gradients needs the dense matrices.
+  spike_list x_events, z_events;
 };
 
 struct eprop_settings {

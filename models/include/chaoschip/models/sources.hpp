@@ -24,6 +24,9 @@ class spike_pattern_source final : public population {
   std::span<const std::uint32_t> spikes() const noexcept override { return current_; }
 
   void set_pattern(pattern p, std::int64_t start);
+  // Exchanges the pattern with `p` (checked as set_pattern does): a caller that sets one
+  // pattern per sequence gets the previous one's storage back to copy the next into.
+  void swap_pattern(pattern& p, std::int64_t start);
   std::int64_t period() const noexcept { return static_cast<std::int64_t>(pattern_.size()); }
 
  private:
