@@ -7,11 +7,12 @@ packages=(
   build-essential cmake pkg-config
   libeigen3-dev libboost-dev libhdf5-dev hdf5-tools libfmt-dev catch2
   libtomlplusplus-dev libcli11-dev libbenchmark-dev
-  python3-numpy python3-h5py
+  python3-numpy python3-h5py python3-matplotlib
+  libopenmpi-dev openmpi-bin
 )
-# Optional extras (peer benchmarks, plots, MPI): CHAOSCHIP_EXTRAS=1 make ...
+# Optional extras (peer benchmarks): CHAOSCHIP_EXTRAS=1 make ...
 if [[ "${CHAOSCHIP_EXTRAS:-0}" == "1" ]]; then
-  packages+=(python3-matplotlib python3-brian python3-torch libopenmpi-dev openmpi-bin)
+  packages+=(python3-brian python3-torch)
 fi
 
 missing=()
