@@ -98,8 +98,11 @@ std::vector<sweep_point> expand(const sweep_spec& spec) {
     for (std::int64_t s = 0; s < spec.seeds; ++s) {
       sweep_point p;
       p.index = points.size();
-      for (std::size_t a = 0; a < spec.grid.size(); ++a) p.values.push_back(spec.grid[a].values[idx[a]]);
       p.seed = base.seed + s;
+      for (std::size_t a = 0; a < spec.grid.size(); ++a) {
+        p.values.push_back(spec.grid[a].values[idx[a]]);
+        if (spec.grid[a].key == "seed") p.seed = std::atoll(p.values.back().c_str());
+      }
       p.file = fmt::format("point_{:04d}.h5", p.index);
       points.push_back(std::move(p));
     }
@@ -268,10 +271,14 @@ sweep_outcome write_summary(const sweep_spec& spec, const std::vector<sweep_poin
 
   // summary.csv
   std::ostringstream csv;
-  for (const auto& a : spec.grid) csv << csv_field(a.key) << ",";
+  // A grid over `seed` is the seed column itself.
+  auto shown = [&](std::size_t a) { return spec.grid[a].key != "seed"; };
+  for (std::size_t a = 0; a < spec.grid.size(); ++a)
+    if (shown(a)) csv << csv_field(spec.grid[a].key) << ",";
   csv << "seed,status,final_loss,final_accuracy,lambda_max_before,lambda_max_after,file,error\n";
   for (std::size_t i = 0; i < n; ++i) {
-    for (const auto& v : points[i].values) csv << csv_field(display_value(v)) << ",";
+    for (std::size_t a = 0; a < spec.grid.size(); ++a)
+      if (shown(a)) csv << csv_field(display_value(points[i].values[a])) << ",";
     const auto& r = rows[i];
     csv << points[i].seed << "," << r.status << "," << csv_number(r.final_loss) << ","
         << csv_number(r.final_accuracy) << "," << csv_number(r.lambda_before) << ","
@@ -289,6 +296,7 @@ sweep_outcome write_summary(const sweep_spec& spec, const std::vector<sweep_poin
     std::vector<std::string> keys;
     for (std::size_t a = 0; a < spec.grid.size(); ++a) {
       const auto& axis = spec.grid[a];
+      if (!shown(a)) continue;
       keys.push_back(axis.key);
       std::vector<double> nums(n);
       bool all_numeric = true;
