@@ -133,8 +133,19 @@ def main():
     ap.add_argument("--x", help="grid key on the x axis")
     ap.add_argument("--by", help="grid key with one line per value")
     ap.add_argument("--title", default="")
+    ap.add_argument("--where", action="append", default=[], metavar="KEY=VALUE",
+                    help="keep only the rows with this grid value (repeatable)")
     args = ap.parse_args()
     keys, rows = load(args.summary)
+    for cond in args.where:
+        k, _, v = cond.partition("=")
+        if k not in keys:
+            fail(f"--where {cond}: {k} is not a grid key (grid keys: {', '.join(keys)})")
+        sel = rows[k] == (float(v) if rows[k].dtype.kind == "f" else v)
+        if not sel.any():
+            fail(f"--where {cond}: no ok rows have this value")
+        rows = {name: col[sel] for name, col in rows.items()}
+        keys = [key for key in keys if key != k]
     if not keys:
         fail(f"{args.summary}: no grid keys (only seeds): nothing to plot against")
     numeric = [k for k in keys if rows[k].dtype.kind == "f"]
