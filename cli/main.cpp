@@ -113,8 +113,8 @@ int cmd_run(const run_args& a) {
   progress_line progress(!a.quiet && isatty(fileno(stdout)));
   const auto t0 = std::chrono::steady_clock::now();
   thread_pool pool(static_cast<unsigned>(a.threads));
-  const auto data =
-      io::run_experiment(cfg, [&](const io::progress_info& p) { progress(p); }, &pool);
+  const auto data = io::run_experiment(
+      cfg, [&](const io::progress_info& p) { progress(p); }, &pool);
   io::write_run_file(a.output, data);
   if (!a.quiet) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -163,7 +163,8 @@ int cmd_lyapunov(const lyapunov_args& a) {
   progress_line line(!a.quiet && isatty(fileno(stdout)));
   auto progress = [&line](const std::string& label) {
     line.restart();
-    return [&line, label](std::int64_t done, std::int64_t total) { line.steps(label, done, total); };
+    return
+        [&line, label](std::int64_t done, std::int64_t total) { line.steps(label, done, total); };
   };
   io::run_data out;
   const bool from_config = fs::path(a.input).extension() == ".toml";
@@ -254,8 +255,9 @@ class mpi_session {
 #else
     // Started by mpirun without MPI support: every process would run every point.
     if (const char* n = std::getenv("OMPI_COMM_WORLD_SIZE"); n && std::atoi(n) > 1)
-      throw input_error("this chaoschip was built without MPI; run the sweep without mpirun "
-                        "(or rebuild with libopenmpi-dev installed)");
+      throw input_error(
+          "this chaoschip was built without MPI; run the sweep without mpirun "
+          "(or rebuild with libopenmpi-dev installed)");
 #endif
   }
   ~mpi_session() {
@@ -265,8 +267,12 @@ class mpi_session {
   }
   mpi_session(const mpi_session&) = delete;
   mpi_session& operator=(const mpi_session&) = delete;
-  int rank() const { return rank_; }
-  int size() const { return size_; }
+  int rank() const {
+    return rank_;
+  }
+  int size() const {
+    return size_;
+  }
   void barrier() const {
 #ifdef CHAOSCHIP_HAVE_MPI
     MPI_Barrier(MPI_COMM_WORLD);
@@ -292,7 +298,8 @@ int cmd_sweep(sweep_args& a) {
   if (mpi.rank() == 0) {
     std::error_code ec;
     fs::create_directories(a.spec.dir, ec);
-    if (!fs::is_directory(a.spec.dir)) throw file_error(a.spec.dir, "cannot create the sweep directory");
+    if (!fs::is_directory(a.spec.dir))
+      throw file_error(a.spec.dir, "cannot create the sweep directory");
     // Temporary files of an interrupted earlier run (killed before it could clean up).
     for (const auto& e : fs::directory_iterator(a.spec.dir)) {
       const std::string name = e.path().filename().string();
@@ -309,16 +316,17 @@ int cmd_sweep(sweep_args& a) {
   const bool show = !a.quiet && mpi.rank() == 0 && isatty(fileno(stdout));
   progress_line line(show);
   std::size_t finished = 0, reused = 0;
-  io::run_points(a.spec, points, mine, pool, [&](const io::sweep_point& p, const io::point_result& r) {
-    ++finished;
-    reused += r.state == io::point_state::reused;
-    if (r.state == io::point_state::failed)  // also with --quiet: errors are not progress
-      std::cerr << fmt::format("{}chaoschip: point {} ({}) failed: {}\n", show ? "\r\033[K" : "",
-                               p.index, p.file, r.error);
-    line.steps(fmt::format("sweep ({} points{})", points.size(),
-                           mpi.size() > 1 ? fmt::format(", rank 0 of {}", mpi.size()) : ""),
-               static_cast<std::int64_t>(finished), static_cast<std::int64_t>(mine.size()));
-  });
+  io::run_points(
+      a.spec, points, mine, pool, [&](const io::sweep_point& p, const io::point_result& r) {
+        ++finished;
+        reused += r.state == io::point_state::reused;
+        if (r.state == io::point_state::failed)  // also with --quiet: errors are not progress
+          std::cerr << fmt::format("{}chaoschip: point {} ({}) failed: {}\n",
+                                   show ? "\r\033[K" : "", p.index, p.file, r.error);
+        line.steps(fmt::format("sweep ({} points{})", points.size(),
+                               mpi.size() > 1 ? fmt::format(", rank 0 of {}", mpi.size()) : ""),
+                   static_cast<std::int64_t>(finished), static_cast<std::int64_t>(mine.size()));
+      });
   mpi.barrier();
   if (mpi.rank() != 0) return 0;
   const io::sweep_outcome outcome = io::write_summary(a.spec, points);
@@ -458,8 +466,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
   sweep->add_option("-o,--output", sa.spec.dir, "output directory")->capture_default_str();
-  sweep->add_option("-j,--jobs", sa.jobs,
-                    "points run at once (default: all cores; 1 per rank under MPI)")
+  sweep
+      ->add_option("-j,--jobs", sa.jobs,
+                   "points run at once (default: all cores; 1 per rank under MPI)")
       ->check(CLI::Range(0, 4096));
   sweep->add_option("--set", sa.spec.overrides, "override a config key for every point")
       ->type_name("KEY=VALUE");

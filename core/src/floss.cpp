@@ -67,8 +67,8 @@ floss_result floss_local(population& pop, const projection* recurrent,
     for (Eigen::Index i = 0; i < k; ++i) {
       const double rii = qr.matrixQR()(i, i);
       if (!std::isfinite(rii) || rii == 0.0)
-        throw numerical_error("flossing window", s, "degenerate tangent vectors (R_ii = " +
-                                                        std::to_string(rii) + ")");
+        throw numerical_error("flossing window", s,
+                              "degenerate tangent vectors (R_ii = " + std::to_string(rii) + ")");
       sums[i] += std::log(std::abs(rii));
     }
     // pre R^-1 (n x k): column i is the presynaptic factor of exponent i.
@@ -83,7 +83,8 @@ floss_result floss_local(population& pop, const projection* recurrent,
   out.loss = (out.exponents.array() - o.target).square().mean();
   const Eigen::VectorXd c = floss_weights(out.exponents, o.target, o.steps);
   out.grad_rec = Eigen::MatrixXd::Zero(n, n);
-  for (Eigen::Index i = 0; i < k; ++i) out.grad_rec += c[i] * per_exponent[static_cast<std::size_t>(i)];
+  for (Eigen::Index i = 0; i < k; ++i)
+    out.grad_rec += c[i] * per_exponent[static_cast<std::size_t>(i)];
   return out;
 }
 

@@ -146,9 +146,9 @@ lyapunov_result lyapunov_spectrum(tangent_system& sys, const lyapunov_options& o
   out.counted_steps = counted;
   out.exponents = sums / static_cast<double>(counted);
   std::sort(out.exponents.data(), out.exponents.data() + k, std::greater<>());
-  out.convergence = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
-                                                    Eigen::RowMajor>>(
-      history.data(), static_cast<Eigen::Index>(out.checkpoint_steps.size()), k);
+  out.convergence =
+      Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+          history.data(), static_cast<Eigen::Index>(out.checkpoint_steps.size()), k);
   out.kaplan_yorke = kaplan_yorke_dimension(out.exponents, sys.dim());
   out.entropy_rate = 0.0;
   for (Eigen::Index i = 0; i < k; ++i)
@@ -202,7 +202,9 @@ double kaplan_yorke_dimension(const Eigen::VectorXd& l, std::size_t full_dim) {
 
 population_tangent_system::population_tangent_system(population& pop, const projection* recurrent,
                                                      input_fn external)
-    : pop_(&pop), recurrent_(recurrent), external_(std::move(external)),
+    : pop_(&pop),
+      recurrent_(recurrent),
+      external_(std::move(external)),
       input_(Eigen::VectorXd::Zero(static_cast<Eigen::Index>(pop.size()))),
       vars_(pop.variables()) {
   if (pop.continuous_coupling()) pop.set_coupling(recurrent);
@@ -265,16 +267,19 @@ void population_tangent_system::set_state(const Eigen::Ref<const Eigen::VectorXd
 replay_tangent_system::replay_tangent_system(population& pop, const projection* recurrent,
                                              std::vector<std::pair<std::string, rows_t>> states,
                                              input_fn external, std::int64_t t0)
-    : pop_(&pop), recurrent_(recurrent), states_(std::move(states)),
-      external_(std::move(external)), t0_(t0),
+    : pop_(&pop),
+      recurrent_(recurrent),
+      states_(std::move(states)),
+      external_(std::move(external)),
+      t0_(t0),
       input_(Eigen::VectorXd::Zero(static_cast<Eigen::Index>(pop.size()))) {
   if (pop.continuous_coupling()) pop.set_coupling(recurrent);
   for (const auto& var : pop.variables()) {
-    const auto it = std::find_if(states_.begin(), states_.end(),
-                                 [&](const auto& s) { return s.first == var; });
+    const auto it =
+        std::find_if(states_.begin(), states_.end(), [&](const auto& s) { return s.first == var; });
     if (it == states_.end())
-      throw error("recorded states lack variable '" + var + "' of the " +
-                  std::string(pop.model()) + " population");
+      throw error("recorded states lack variable '" + var + "' of the " + std::string(pop.model()) +
+                  " population");
   }
   for (const auto& [var, rows] : states_) {
     if (rows.cols() != static_cast<Eigen::Index>(pop.size()))

@@ -38,12 +38,14 @@ void population::jacobian_apply(const projection*, Eigen::Ref<Eigen::MatrixXd>) 
 
 void population::weight_factor_pre(const Eigen::Ref<const Eigen::MatrixXd>&,
                                    Eigen::Ref<Eigen::MatrixXd>) const {
-  throw error("population '" + std::string(model()) + "' does not expose its Jacobian's weight factors");
+  throw error("population '" + std::string(model()) +
+              "' does not expose its Jacobian's weight factors");
 }
 
 void population::weight_factor_post(const Eigen::Ref<const Eigen::MatrixXd>&,
                                     Eigen::Ref<Eigen::MatrixXd>) const {
-  throw error("population '" + std::string(model()) + "' does not expose its Jacobian's weight factors");
+  throw error("population '" + std::string(model()) +
+              "' does not expose its Jacobian's weight factors");
 }
 
 }  // namespace chaoschip

@@ -459,8 +459,8 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     Eigen::MatrixXd w = w0;
     o.step(slot, w, g);
     const auto mode = neuromorphic::determine_sign_mode(dense.integer_weights());
-    const double grid = std::ldexp(
-        1.0, 8 - profile.weight_bits + (mode == neuromorphic::sign_mode::mixed ? 1 : 0));
+    const double grid =
+        std::ldexp(1.0, 8 - profile.weight_bits + (mode == neuromorphic::sign_mode::mixed ? 1 : 0));
     const std::uint64_t call = updates.next_call();
     Eigen::MatrixXd codes = dense.integer_weights();
     for (Eigen::Index i = 0; i < codes.size(); ++i) {
@@ -499,10 +499,9 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   std::int64_t floss_count = 0;
   auto floss_epochs = [&](std::int64_t epochs, std::int64_t at) {
     for (std::int64_t e = 0; e < epochs; ++e) {
-      const floss_epoch_result r =
-          floss_epoch(c, float_weights(proj_in, b.chip ? &b.chip->w_in : nullptr),
-                      float_weights(proj_rec, b.chip ? &b.chip->w_rec : nullptr), floss_count++,
-                      task.get());
+      const floss_epoch_result r = floss_epoch(
+          c, float_weights(proj_in, b.chip ? &b.chip->w_in : nullptr),
+          float_weights(proj_rec, b.chip ? &b.chip->w_rec : nullptr), floss_count++, task.get());
       if (!std::isfinite(r.loss))
         throw numerical_error("flossing", floss_count - 1, "the flossing loss is not finite");
       if (on_chip) {
@@ -630,13 +629,12 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     // One trajectory with fixed weights can be replayed by `chaoschip lyapunov`; a training
     // log (networks reset between sequences, weights changing) cannot.
     const bool single = iterations * batch == 1;
-    out.states_attributes["recurrent"] = {{"trajectory", single ? "run" : "training"},
-                                          {"t0", "1"},
-                                          {"weights", "initial"}};
+    out.states_attributes["recurrent"] = {
+        {"trajectory", single ? "run" : "training"}, {"t0", "1"}, {"weights", "initial"}};
   }
   for (const auto& when : c.lyapunov.when)
-    out.lyapunov.emplace_back(when,
-                              measure_lyapunov(c, when == "before" ? *out.initial : *out.final, pool));
+    out.lyapunov.emplace_back(
+        when, measure_lyapunov(c, when == "before" ? *out.initial : *out.final, pool));
   out.root_attributes["steps"] = std::to_string(step);
   out.root_attributes["dt"] = fmt::format("{}", c.network.dt);
   out.root_attributes["model"] = c.network.model;

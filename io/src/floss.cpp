@@ -54,12 +54,14 @@ floss_epoch_result floss_epoch(const run_config& c, const Eigen::MatrixXd& w_in,
   const double share = 1.0 / static_cast<double>(c.floss.batch);
   for (std::int64_t b = 0; b < c.floss.batch; ++b) {
     const auto window = static_cast<std::uint64_t>(epoch * c.floss.batch + b);
-    const models::sequence* seq =
-        task && task->steps() > 0 && c.task.name != "none" ? &task->get(static_cast<std::int64_t>(window)) : nullptr;
+    const models::sequence* seq = task && task->steps() > 0 && c.task.name != "none"
+                                      ? &task->get(static_cast<std::int64_t>(window))
+                                      : nullptr;
     // Initial state as for Lyapunov spectra, from its own stream per window.
     random_stream rng(seed, "floss.initial", window);
     Eigen::VectorXd x0(n);
-    for (auto& v : x0) v = c.lyapunov.initial_scale * (spiking(c) ? c.neuron.v_th : 1.0) * rng.normal();
+    for (auto& v : x0)
+      v = c.lyapunov.initial_scale * (spiking(c) ? c.neuron.v_th : 1.0) * rng.normal();
     floss_result r;
     if (exact) {
       models::rate_floss_problem p;
@@ -82,9 +84,9 @@ floss_epoch_result floss_epoch(const run_config& c, const Eigen::MatrixXd& w_in,
           w->deliver_spikes(seq->input_spikes[static_cast<std::size_t>(t) % seq->steps()],
                             in.data());
         };
-      const auto q0 = random_orthonormal(static_cast<Eigen::Index>(pop->tangent_dim()),
-                                         static_cast<Eigen::Index>(o.k), seed, "floss.tangent",
-                                         window);
+      const auto q0 =
+          random_orthonormal(static_cast<Eigen::Index>(pop->tangent_dim()),
+                             static_cast<Eigen::Index>(o.k), seed, "floss.tangent", window);
       r = floss_local(*pop, p_rec.get(), input, q0, o);
     }
     out.loss += share * r.loss;

@@ -40,9 +40,9 @@ layer make_layer(const run_config& c, const weight_set& w) {
                           "state before it only)");
   layer l;
   l.pop = make_recurrent(c);
-  l.jacobian = spiking_model(c)                 ? "surrogate"
+  l.jacobian = spiking_model(c)                ? "surrogate"
                : c.network.model == "rate_ode" ? "exact (variational equation)"
-                                                : "exact";
+                                               : "exact";
   Eigen::MatrixXd w_in = w.w_in, w_rec = w.w_rec;
   const auto profile = resolve_profile(c.chip);
   if (profile.weight_bits > 0) {
@@ -63,8 +63,8 @@ layer make_layer(const run_config& c, const weight_set& w) {
 
 void set_initial_state(const run_config& c, population& pop) {
   pop.reset();
-  const std::uint64_t seed = static_cast<std::uint64_t>(
-      c.lyapunov.initial_seed >= 0 ? c.lyapunov.initial_seed : c.seed);
+  const std::uint64_t seed =
+      static_cast<std::uint64_t>(c.lyapunov.initial_seed >= 0 ? c.lyapunov.initial_seed : c.seed);
   random_stream rng(seed, "lyapunov.initial");
   const double scale = c.lyapunov.initial_scale * (spiking_model(c) ? c.neuron.v_th : 1.0);
   Eigen::VectorXd x(static_cast<Eigen::Index>(pop.size()));
@@ -78,8 +78,8 @@ lyapunov_options options_of(const run_config& c, thread_pool* pool) {
   o.steps = c.lyapunov.steps;
   o.warmup = c.lyapunov.warmup;
   o.ons_interval = c.lyapunov.ons_interval;
-  o.seed = static_cast<std::uint64_t>(c.lyapunov.tangent_seed >= 0 ? c.lyapunov.tangent_seed
-                                                                   : c.seed);
+  o.seed =
+      static_cast<std::uint64_t>(c.lyapunov.tangent_seed >= 0 ? c.lyapunov.tangent_seed : c.seed);
   o.checkpoints = c.lyapunov.checkpoints;
   o.pool = pool;
   return o;
@@ -122,8 +122,8 @@ class recording_system final : public tangent_system {
     const auto n = static_cast<Eigen::Index>(pop_->size());
     for (std::size_t v = 0; v < vars_.size(); ++v)
       log.variables.emplace_back(
-          vars_[v], Eigen::Map<const row_matrix>(rows_[v].data(),
-                                                 static_cast<Eigen::Index>(rows_[v].size()) / n, n));
+          vars_[v], Eigen::Map<const row_matrix>(
+                        rows_[v].data(), static_cast<Eigen::Index>(rows_[v].size()) / n, n));
     log.attributes.insert_or_assign("trajectory", std::string("lyapunov"));
     log.attributes.insert_or_assign("t0", std::string("0"));
   }
@@ -192,9 +192,9 @@ lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const 
   replay_tangent_system sys(*l.pop, l.w_rec.get(), std::move(states), l.input(), t0);
   lyapunov_options o = options_of(c, pool);
   if (sys.steps() <= o.warmup)
-    throw parameter_error("lyapunov.warmup", std::to_string(o.warmup),
-                          "fewer than the " + std::to_string(sys.steps()) +
-                              " steps of the recorded trajectory");
+    throw parameter_error(
+        "lyapunov.warmup", std::to_string(o.warmup),
+        "fewer than the " + std::to_string(sys.steps()) + " steps of the recorded trajectory");
   o.steps = sys.steps() - o.warmup;
   o.progress = progress;
   lyapunov_data d = data_of(lyapunov_spectrum(sys, o), c, o);

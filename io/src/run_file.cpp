@@ -113,8 +113,7 @@ void write_lyapunov(const H5::Group& root, const std::string& name, const lyapun
   }();
   h5::write_attribute(e, "unit", "1/step");
   h5::write_attribute(e, "dt", l.dt);
-  const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> conv =
-      l.convergence;
+  const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> conv = l.convergence;
   h5::write_dataset(g, "convergence", conv.data(),
                     {static_cast<std::size_t>(conv.rows()), static_cast<std::size_t>(conv.cols())});
   h5::write_dataset(g, "checkpoint_steps", l.checkpoint_steps.data(), {l.checkpoint_steps.size()});
@@ -328,7 +327,8 @@ void write_run_file(const std::string& path, const run_data& data) {
       const std::size_t e = data.floss_loss.size();
       const auto k = static_cast<std::size_t>(data.floss_exponents.front().size());
       std::vector<double> rows;
-      for (const auto& x : data.floss_exponents) rows.insert(rows.end(), x.data(), x.data() + x.size());
+      for (const auto& x : data.floss_exponents)
+        rows.insert(rows.end(), x.data(), x.data() + x.size());
       h5::write_dataset(g, "loss", data.floss_loss.data(), {e});
       h5::write_dataset(g, "exponents", rows.data(), {e, k});
       h5::write_dataset(g, "iteration", data.floss_iteration.data(), {e});

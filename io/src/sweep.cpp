@@ -36,8 +36,10 @@ grid_axis parse_grid(const std::string& spec) {
     const char ch = rest[i];
     if (quote) {
       current += ch;
-      if (ch == '\\' && quote == '"' && i + 1 < rest.size()) current += rest[++i];
-      else if (ch == quote) quote = 0;
+      if (ch == '\\' && quote == '"' && i + 1 < rest.size())
+        current += rest[++i];
+      else if (ch == quote)
+        quote = 0;
       continue;
     }
     if (ch == '"' || ch == '\'') quote = ch;
@@ -54,7 +56,8 @@ grid_axis parse_grid(const std::string& spec) {
   for (const auto& v : axis.values)
     if (v.find_first_not_of(" \t") == std::string::npos)
       throw input_error("--grid '" + spec + "': empty value (expected KEY=V1,V2,...)");
-  if (quote || depth != 0) throw input_error("--grid '" + spec + "': unbalanced quotes or brackets");
+  if (quote || depth != 0)
+    throw input_error("--grid '" + spec + "': unbalanced quotes or brackets");
   return axis;
 }
 
@@ -85,7 +88,8 @@ void write_text_atomically(const fs::path& path, const std::string& text) {
 }  // namespace
 
 std::vector<sweep_point> expand(const sweep_spec& spec) {
-  if (spec.seeds < 1) throw input_error("--seeds " + std::to_string(spec.seeds) + ": expected >= 1");
+  if (spec.seeds < 1)
+    throw input_error("--seeds " + std::to_string(spec.seeds) + ": expected >= 1");
   bool seed_in_grid = false;
   for (const auto& a : spec.grid) seed_in_grid = seed_in_grid || a.key == "seed";
   if (seed_in_grid && spec.seeds != 1)
@@ -336,8 +340,8 @@ sweep_outcome write_summary(const sweep_spec& spec, const std::vector<sweep_poin
     for (std::size_t i = 0; i < n; ++i)
       if (rows[i].status == "ok")
         H5Lcreate_external(points[i].file.c_str(), "/", links.getId(),
-                           points[i].file.substr(0, points[i].file.size() - 3).c_str(),
-                           H5P_DEFAULT, H5P_DEFAULT);
+                           points[i].file.substr(0, points[i].file.size() - 3).c_str(), H5P_DEFAULT,
+                           H5P_DEFAULT);
   });
   out.commit();
   return outcome;

@@ -32,7 +32,8 @@ floss_result floss_rate_bptt(const rate_floss_problem& p, const floss_options& o
 
   // Forward: states h_s, frames Q_s (s = 0..total), R_s (s = 0..total-1).
   std::vector<Eigen::VectorXd> h(static_cast<std::size_t>(total + 1));
-  std::vector<Eigen::MatrixXd> q(static_cast<std::size_t>(total + 1)), r(static_cast<std::size_t>(total));
+  std::vector<Eigen::MatrixXd> q(static_cast<std::size_t>(total + 1)),
+      r(static_cast<std::size_t>(total));
   h[0] = p.h0;
   q[0] = p.q0;
   Eigen::HouseholderQR<Eigen::MatrixXd> qr(n, k);
@@ -60,7 +61,7 @@ floss_result floss_rate_bptt(const rate_floss_problem& p, const floss_options& o
   // Backward.
   out.grad_rec = Eigen::MatrixXd::Zero(n, n);
   out.grad_in = Eigen::MatrixXd::Zero(n, p.w_in.cols());
-  Eigen::VectorXd h_bar = Eigen::VectorXd::Zero(n);  // dL/dh_{s+1}
+  Eigen::VectorXd h_bar = Eigen::VectorXd::Zero(n);     // dL/dh_{s+1}
   Eigen::MatrixXd q_bar = Eigen::MatrixXd::Zero(n, k);  // dL/dQ_{s+1}
   for (std::int64_t s = total - 1; s >= 0; --s) {
     const auto i = static_cast<std::size_t>(s);

@@ -99,10 +99,10 @@ TEST_CASE("floss: the bptt flossing gradient equals central finite differences",
       o.k = k;
       o.target = 0.05;
       const floss_result res = models::floss_rate_bptt(p, o);
-      const Eigen::MatrixXd fd_rec =
-          central_differences(p.w_rec, [&] { return models::floss_rate_bptt(p, o).loss; }, 1e-6);
-      const Eigen::MatrixXd fd_in =
-          central_differences(p.w_in, [&] { return models::floss_rate_bptt(p, o).loss; }, 1e-6);
+      const Eigen::MatrixXd fd_rec = central_differences(
+          p.w_rec, [&] { return models::floss_rate_bptt(p, o).loss; }, 1e-6);
+      const Eigen::MatrixXd fd_in = central_differences(
+          p.w_in, [&] { return models::floss_rate_bptt(p, o).loss; }, 1e-6);
       INFO("alpha = " << alpha << ", k = " << k << ", loss " << res.loss);
       CHECK(max_rel_error(res.grad_rec, fd_rec) < 1e-5);
       CHECK(max_rel_error(res.grad_in, fd_in) < 1e-5);
@@ -234,7 +234,9 @@ void check_weight_factors(const Model& model, Eigen::Index n, double drive_scale
 }  // namespace
 
 TEST_CASE("floss: the models' Jacobian weight factors", "[floss]") {
-  SECTION("rate") { check_weight_factors(models::rate({.alpha = 0.3}, 1.0), 6, 1.0); }
+  SECTION("rate") {
+    check_weight_factors(models::rate({.alpha = 0.3}, 1.0), 6, 1.0);
+  }
   SECTION("lif, delta synapses, reset by subtraction") {
     check_weight_factors(models::lif({.tau_m = 20.0, .v_th = 0.5}, 1.0), 6, 0.6);
   }
@@ -248,16 +250,15 @@ TEST_CASE("floss: the models' Jacobian weight factors", "[floss]") {
                          6, 0.6);
   }
   SECTION("lif, delta synapses, reset to a value, refractory") {
-    check_weight_factors(models::lif({.tau_m = 20.0,
-                                      .v_th = 0.5,
-                                      .t_ref = 3.0,
-                                      .reset = models::reset_mode::value},
-                                     1.0),
-                         6, 0.8);
+    check_weight_factors(
+        models::lif({.tau_m = 20.0, .v_th = 0.5, .t_ref = 3.0, .reset = models::reset_mode::value},
+                    1.0),
+        6, 0.8);
   }
   SECTION("alif") {
     check_weight_factors(
-        models::lif({.tau_m = 20.0, .v_th = 0.5, .adaptive = true, .tau_a = 50.0, .beta = 0.2}, 1.0),
+        models::lif({.tau_m = 20.0, .v_th = 0.5, .adaptive = true, .tau_a = 50.0, .beta = 0.2},
+                    1.0),
         6, 0.6);
   }
 }

@@ -56,7 +56,8 @@ struct recurrent_net {
   }
 };
 
-recurrent_net<models::rate> rate_net(const Eigen::MatrixXd& w, double alpha, const Eigen::VectorXd& h0) {
+recurrent_net<models::rate> rate_net(const Eigen::MatrixXd& w, double alpha,
+                                     const Eigen::VectorXd& h0) {
   return {models::rate({.alpha = alpha}, 1.0), w, h0};
 }
 
@@ -64,11 +65,12 @@ recurrent_net<models::rate_ode> ode_net(const Eigen::MatrixXd& w, double dt,
                                         const Eigen::VectorXd& h0,
                                         models::ode_method method = models::ode_method::rk4,
                                         int substeps = 4, double tol = 1e-8) {
-  return {models::rate_ode({.tau = 1.0, .method = method, .tol = tol, .substeps = substeps}, dt),
-          w, h0};
+  return {models::rate_ode({.tau = 1.0, .method = method, .tol = tol, .substeps = substeps}, dt), w,
+          h0};
 }
 
-lyapunov_options opts(std::size_t k, std::int64_t steps, std::int64_t warmup, std::uint64_t seed = 7) {
+lyapunov_options opts(std::size_t k, std::int64_t steps, std::int64_t warmup,
+                      std::uint64_t seed = 7) {
   lyapunov_options o;
   o.k = k;
   o.steps = steps;
@@ -134,8 +136,8 @@ TEST_CASE("lyapunov: full spectrum sums to log|det D_t| (rate map)", "[lyapunov]
     double sum_log_det = 0.0;
     for (std::int64_t t = 0; t < o.warmup + o.steps; ++t) {
       const Eigen::ArrayXd d = 1.0 - ref.pop->state().r.array().square();  // tanh'
-      const Eigen::MatrixXd jac = (1.0 - alpha) * Eigen::MatrixXd::Identity(n, n) +
-                                  alpha * w * d.matrix().asDiagonal();
+      const Eigen::MatrixXd jac =
+          (1.0 - alpha) * Eigen::MatrixXd::Identity(n, n) + alpha * w * d.matrix().asDiagonal();
       if (t >= o.warmup) sum_log_det += log_abs_det(jac);
       ref.sys->advance();
     }
@@ -171,7 +173,8 @@ TEST_CASE("lyapunov: full spectrum sums to log|det D_t| (rate_ode, and Liouville
   CHECK_THAT(res.exponents.sum(), WithinRel(-static_cast<double>(n) * dt, 1e-6));
 }
 
-TEST_CASE("lyapunov: below the transition the exponents are those of the fixed point", "[lyapunov]") {
+TEST_CASE("lyapunov: below the transition the exponents are those of the fixed point",
+          "[lyapunov]") {
   const Eigen::Index n = 200;
   const double g = 0.7;
   const Eigen::MatrixXd w = random_weights(n, g, 5, true);
@@ -198,7 +201,8 @@ TEST_CASE("lyapunov: below the transition the exponents are those of the fixed p
   }
 }
 
-TEST_CASE("lyapunov: largest exponent of x <- tanh(g W x) matches mean-field theory", "[lyapunov]") {
+TEST_CASE("lyapunov: largest exponent of x <- tanh(g W x) matches mean-field theory",
+          "[lyapunov]") {
   const Eigen::Index n = 1000;
   for (const double g : {1.5, 3.0}) {
     const Eigen::MatrixXd w = random_weights(n, g, 11, false);

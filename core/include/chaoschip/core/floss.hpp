@@ -21,10 +21,10 @@
 namespace chaoschip {
 
 struct floss_options {
-  std::size_t k = 1;          // exponents regularised
-  double target = 0.0;        // their target, 1/step
-  std::int64_t warmup = 15;   // window steps before counting (Engelken: 15 of 55)
-  std::int64_t steps = 40;    // counted steps
+  std::size_t k = 1;         // exponents regularised
+  double target = 0.0;       // their target, 1/step
+  std::int64_t warmup = 15;  // window steps before counting (Engelken: 15 of 55)
+  std::int64_t steps = 40;   // counted steps
 };
 
 struct floss_result {

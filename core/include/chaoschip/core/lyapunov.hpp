@@ -57,13 +57,13 @@ struct lyapunov_options {
 };
 
 struct lyapunov_result {
-  Eigen::VectorXd exponents;              // [k], descending, natural log per step
-  Eigen::MatrixXd convergence;            // [checkpoints, k] running estimates, by index
+  Eigen::VectorXd exponents;                   // [k], descending, natural log per step
+  Eigen::MatrixXd convergence;                 // [checkpoints, k] running estimates, by index
   std::vector<std::int64_t> checkpoint_steps;  // counted steps at each checkpoint
-  std::vector<double> cond;               // per QR: max|R_ii| / min|R_ii| (cond(Q) estimate)
+  std::vector<double> cond;                    // per QR: max|R_ii| / min|R_ii| (cond(Q) estimate)
   std::int64_t counted_steps = 0;
-  double kaplan_yorke = 0.0;              // NaN when the k exponents do not determine it
-  double entropy_rate = 0.0;              // sum of the positive exponents
+  double kaplan_yorke = 0.0;  // NaN when the k exponents do not determine it
+  double entropy_rate = 0.0;  // sum of the positive exponents
 };
 
 // Runs warmup + steps steps of `system` and returns the spectrum. Throws numerical_error
