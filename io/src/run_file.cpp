@@ -270,10 +270,18 @@ void summarize_lyapunov(const H5::H5File& f, const std::string& path, out_it out
     if (!h5::exists(f, name)) continue;
     const auto v = h5::read_dataset<double>(f, path, name, {H5T_FLOAT}).values;
     const std::size_t shown = std::min<std::size_t>(v.size(), 5);
-    fmt::format_to(out, "lyapunov {}: k = {}, exponents {:.5g}{}\n", lyapunov.getObjnameByIdx(i),
-                   v.size(),
+    const H5::Group g = f.openGroup("lyapunov/" + lyapunov.getObjnameByIdx(i));
+    const auto jacobian = h5::read_string_attribute(g, "jacobian");
+    fmt::format_to(out, "lyapunov {}: k = {}, exponents {:.5g}{} per step{}\n",
+                   lyapunov.getObjnameByIdx(i), v.size(),
                    fmt::join(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(shown), ", "),
-                   shown < v.size() ? ", ..." : "");
+                   shown < v.size() ? ", ..." : "", jacobian ? " (" + *jacobian + ")" : "");
+  }
+  if (h5::exists(f, "floss/loss")) {
+    const auto loss = h5::read_dataset<double>(f, path, "floss/loss", {H5T_FLOAT}).values;
+    if (!loss.empty())
+      fmt::format_to(out, "flossing: {} epochs, loss {:.5g} -> {:.5g}\n", loss.size(), loss.front(),
+                     loss.back());
   }
 }
 
