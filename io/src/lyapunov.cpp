@@ -1,6 +1,8 @@
 #include "chaoschip/io/lyapunov.hpp"
 
 #include <memory>
+
+#include <fmt/format.h>
 #include <string>
 
 #include "chaoschip/core/errors.hpp"
@@ -179,11 +181,16 @@ lyapunov_data measure_lyapunov(const run_config& c, const weight_set& w, thread_
 
 lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const state_log& log,
                                 thread_pool* pool, const step_progress& progress) {
-  if (spiking_model(c))
-    throw parameter_error("network.model", "\"" + c.network.model + "\"",
-                          "\"rate\" or \"rate_ode\" for spectra from recorded states (a LIF "
-                          "state log lacks what the pseudo-derivative needs); without "
-                          "/states the spectrum is simulated");
+  // A LIF log gives v (and i_syn, a); the spikes and pseudo-derivative follow from them,
+  // but refractory counters do not.
+  if (spiking_model(c) && c.neuron.t_ref > c.network.dt)
+    throw parameter_error("neuron.t_ref", fmt::format("{}", c.neuron.t_ref),
+                          "<= network.dt for spectra from recorded LIF states (refractory "
+                          "counters are not recorded)");
+  if (resolve_profile(c.chip).kernel != neuromorphic::kernel_kind::float64)
+    throw parameter_error("chip.kernel", "\"" + c.chip.kernel + "\"",
+                          "\"float64\" for spectra from recorded states (integer chip states "
+                          "are not replayed yet; without /states the spectrum is simulated)");
   layer l = make_layer(c, w);
   std::int64_t t0 = 0;
   if (auto it = log.attributes.find("t0"); it != log.attributes.end()) t0 = std::stoll(it->second);

@@ -284,6 +284,30 @@ void lif::set_variable(state& s, std::string_view var,
     s.a = value.array();
   else
     throw error(std::string(this->name()) + " has no settable variable '" + std::string(var) + "'");
+  if (var != "i_syn") derive_from_membrane(s);
+}
+
+void lif::derive_from_membrane(state& s) const {
+  // What a step leaves besides v and a: the spikes (v >= threshold) and the pseudo-
+  // derivative, with the step's formulas. Refractory counters are not part of a recorded
+  // state and are cleared.
+  const Eigen::Index n = s.v.size();
+  const double h = p_.gamma / p_.v_th;
+  const std::size_t n_adapt_from =
+      p_.adaptive ? static_cast<std::size_t>(n) - (p_.n_adaptive < 0
+                                                       ? static_cast<std::size_t>(n)
+                                                       : static_cast<std::size_t>(p_.n_adaptive))
+                  : static_cast<std::size_t>(n);
+  s.spiking.clear();
+  for (Eigen::Index i = 0; i < n; ++i) {
+    double theta = p_.v_th;
+    if (p_.adaptive && static_cast<std::size_t>(i) >= n_adapt_from) theta += p_.beta * s.a[i];
+    const double v = s.v[i];
+    s.psi[i] = h * std::max(0.0, 1.0 - std::abs(v - theta) / p_.v_th);
+    s.z[i] = v >= theta ? 1.0 : 0.0;
+    s.ref[i] = 0;
+    if (s.z[i] != 0.0) s.spiking.push_back(static_cast<std::uint32_t>(i));
+  }
 }
 
 }  // namespace chaoschip::models

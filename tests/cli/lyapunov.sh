@@ -123,13 +123,24 @@ k = 3
 steps = 300
 warmup = 50
 TOML
-"$exe" lyapunov lif.toml -q
+"$exe" lyapunov lif.toml -q --set record.states=true
+"$exe" lyapunov lif.lyap.h5 -o lif.replay.h5 -q
+"$exe" lyapunov lif.toml -o alif.h5 -q --set network.model=\"alif\" --set neuron.tau_syn=5.0 \
+  --set record.states=true --set lyapunov.k=6
+"$exe" lyapunov alif.h5 -o alif.replay.h5 -q
 "$exe" lyapunov lif.toml -o loihi.h5 --set chip.profile=\"loihi\" -q
 /usr/bin/python3 - <<'PY'
-import h5py
+import h5py, numpy as np
 assert h5py.File("lif.lyap.h5", "r")["lyapunov/before"].attrs["jacobian"] == "surrogate"
 j = h5py.File("loihi.h5", "r")["lyapunov/before"].attrs["jacobian"]
 assert j == "surrogate, dequantized (loihi)", j
+# LIF and ALIF logs (v, i_syn, a): spikes and pseudo-derivatives follow from them, so the
+# replayed spectrum is the simulated one.
+for a, b in (("lif.lyap.h5", "lif.replay.h5"), ("alif.h5", "alif.replay.h5")):
+    x = h5py.File(a, "r")["lyapunov/before/exponents"][:]
+    y = h5py.File(b, "r")["lyapunov/before/exponents"][:]
+    print(a, "surrogate exponents", x[:3], "replay max difference", np.max(np.abs(x - y)))
+    assert np.array_equal(x, y), (x, y)
 PY
 
 # Bad input: exit 2, one line naming the key or file, no output file.
@@ -150,6 +161,7 @@ expect_fail "lyapunov.twin" lyapunov lif.toml -o bad.h5 --set lyapunov.twin=true
 expect_fail "never writes over its input" lyapunov rate.lyap.h5 -o rate.lyap.h5
 expect_fail "missing.toml" lyapunov missing.toml -o bad.h5
 expect_fail "lyapunov.warmup" lyapunov rate.lyap.h5 -o bad.h5 --set lyapunov.warmup=5000
+expect_fail "neuron.t_ref" lyapunov lif.lyap.h5 -o bad.h5 --set neuron.t_ref=3.0
 test ! -e bad.h5
 ls -A | grep -q tmp && { echo "temporary file left behind"; exit 1; }
 echo "lyapunov command: ok"

@@ -23,8 +23,9 @@ lyapunov_data measure_lyapunov(const run_config& c, const weight_set& w,
 
 // The spectrum along a recorded trajectory of the recurrent layer: row r holds the state
 // before step t0 + r (attribute t0, default 0). The counted steps are the rows after
-// lyapunov.warmup. rate and rate_ode models (a LIF log lacks the pseudo-derivative's
-// inputs). Throws parameter_error / error on a log that does not fit the config.
+// lyapunov.warmup. rate, rate_ode, lif and alif (spikes and pseudo-derivatives follow from
+// a LIF log's v and a; refractory counters do not, so t_ref <= dt), float64 kernel.
+// Throws parameter_error / error on a log that does not fit the config.
 lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const state_log& log,
                                 thread_pool* pool = nullptr, const step_progress& progress = {});
 

@@ -83,6 +83,9 @@ class lif {
   Eigen::VectorXd variable(const state& s, std::string_view var) const;
   void set_variable(state& s, std::string_view var,
                     const Eigen::Ref<const Eigen::VectorXd>& value) const;
+  // After v or a is set (initial conditions, replay of a recorded state): the spikes and
+  // pseudo-derivative the step that left this v would have left.
+  void derive_from_membrane(state& s) const;
 
   // Lowered constants (exposed for tests and learning rules).
   double alpha() const noexcept { return alpha_; }
