@@ -113,13 +113,31 @@ int cmd_run(const run_args& a) {
   progress_line progress(!a.quiet && isatty(fileno(stdout)));
   const auto t0 = std::chrono::steady_clock::now();
   thread_pool pool(static_cast<unsigned>(a.threads));
-  const auto data = io::run_experiment(
+  auto data = io::run_experiment(
       cfg, [&](const io::progress_info& p) { progress(p); }, &pool);
+  if (a.config.empty() && a.sets.empty()) {
+    // The embedded default is a small gain study: the same network trained from a few
+    // gains, on the float64 and the loihi profile, as a table in /study. (With --set the
+    // default is a starting point for something else, and the study is skipped.)
+    data.study = io::default_study(a.sets, &pool, [&](std::size_t done, std::size_t total) {
+      progress.steps("gain study", static_cast<std::int64_t>(done),
+                     static_cast<std::int64_t>(total));
+    });
+  }
   io::write_run_file(a.output, data);
   if (!a.quiet) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::string loss;
     if (!data.train_loss.empty()) loss = fmt::format(", loss {:.6g}", data.train_loss.back());
+    if (data.study) {
+      std::cout << "gain study (/study): gain, profile, final loss, lambda_max before -> after\n";
+      const auto& t = *data.study;
+      for (std::size_t i = 0; i < t.numbers[0].second.size(); ++i)
+        std::cout << fmt::format(
+            "  g = {:<4g} {:<8} loss {:8.4g}   lambda_max {:+.4f} -> {:+.4f}\n",
+            t.numbers[0].second[i], t.strings[0].second[i], t.numbers[1].second[i],
+            t.numbers[2].second[i], t.numbers[3].second[i]);
+    }
     std::cout << fmt::format("wrote {} ({} network, {} recurrent neurons, {} steps{}, {:.2f} s)\n",
                              a.output, cfg.network.model, cfg.network.n_rec,
                              data.root_attributes.at("steps"), loss, s);

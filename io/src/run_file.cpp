@@ -330,6 +330,12 @@ void write_run_file(const std::string& path, const run_data& data) {
       for (const auto& [key, value] : attributes)
         h5::write_attribute(h5::require_group(f, "states/" + population), key, value);
     for (const auto& [name, l] : data.lyapunov) write_lyapunov(f, name, l);
+    if (data.study) {
+      const H5::Group g = h5::require_group(f, "study");
+      for (const auto& [name, v] : data.study->numbers)
+        h5::write_dataset(g, name, v.data(), {v.size()});
+      for (const auto& [name, v] : data.study->strings) h5::write_strings(g, name, v);
+    }
     if (!data.floss_loss.empty()) {
       const H5::Group g = h5::require_group(f, "floss");
       const std::size_t e = data.floss_loss.size();

@@ -50,6 +50,14 @@ vv = v[...]
 crossings = np.argwhere(vv >= cfg["neuron"]["v_th"])
 assert len(crossings) == len(ts), (len(crossings), len(ts))
 print("run file ok:", len(ts), "recurrent spikes,", steps, "steps")
+# The embedded default's gain study: gains x {float64, loihi}, trained with e-prop.
+st = f["study"]
+gains, profiles = st["network.gain"][...], st["chip.profile"].asstr()[...]
+loss = st["final_loss"][...]
+assert list(gains) == [0.5, 2, 8] * 2 and list(profiles) == ["float64"] * 3 + ["loihi"] * 3
+assert np.all(np.isfinite(loss)) and np.all(np.isfinite(st["lambda_max_after"][...]))
+assert loss[0] < loss[2] and loss[3] < loss[5], loss  # learning degrades with the gain
+print("gain study:", dict(zip(map(float, gains), map(float, loss))))
 PY
 
 "$exe" info chaoschip-run.h5 > info.txt

@@ -62,4 +62,11 @@ chip_data chip_data_of(const neuromorphic::chip_mapping& mapping,
 // The embedded default experiment of `chaoschip run` (TOML text).
 std::string_view default_experiment_toml();
 
+// The small gain study `chaoschip run` adds to its embedded default (INTERFACE.md): the
+// default network trained with e-prop (Adam 5e-3, 30 iterations; then `overrides`, as
+// --set) from gains 0.5, 2 and 8 on the float64 and the loihi profile. One row per point:
+// network.gain, chip.profile, final_loss, lambda_max_before/after.
+study_table default_study(const std::vector<std::string>& overrides, thread_pool* pool = nullptr,
+                          const std::function<void(std::size_t, std::size_t)>& progress = {});
+
 }  // namespace chaoschip::io

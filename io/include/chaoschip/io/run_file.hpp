@@ -78,6 +78,13 @@ struct state_log {
   std::map<std::string, std::string> attributes;
 };
 
+// /study/: a table of sub-runs (the default experiment's gain study), one 1-D dataset per
+// column.
+struct study_table {
+  std::vector<std::pair<std::string, std::vector<double>>> numbers;
+  std::vector<std::pair<std::string, std::vector<std::string>>> strings;
+};
+
 struct run_data {
   std::string config_toml;  // resolved config
   std::optional<weight_set> initial;
@@ -91,6 +98,7 @@ struct run_data {
   std::vector<double> floss_loss;
   std::vector<Eigen::VectorXd> floss_exponents;
   std::vector<std::int64_t> floss_iteration;
+  std::optional<study_table> study;
   std::vector<double> train_loss;      // /train/loss when non-empty
   std::vector<double> train_accuracy;  // /train/accuracy when non-empty
   std::optional<chip_data> chip;
