@@ -27,3 +27,16 @@ def compile_flags(build, source_suffix):
     except (OSError, ValueError, KeyError):
         pass
     return 'unknown (no compile_commands.json in the build directory)'
+
+
+def write_report(path, doc, keeper):
+    """Writes doc to path, keeping whatever stands below the notes marker of an existing
+    file (hand-written notes survive regeneration). `keeper` names the script in the marker."""
+    marker = f'<!-- notes: kept by {keeper} -->'
+    notes = ''
+    if os.path.exists(path):
+        old = open(path).read()
+        if marker in old:
+            notes = old[old.index(marker):]
+    with open(path, 'w') as f:
+        f.write(doc + ('\n' + notes if notes else '\n' + marker + '\n'))

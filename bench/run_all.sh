@@ -71,7 +71,7 @@ def seconds(b):
     unit = {'ns': 1e-9, 'us': 1e-6, 'ms': 1e-3, 's': 1.0}[b.get('time_unit', 'ns')]
     return b['real_time'] * unit
 
-from benchinfo import cpu_model, compile_flags as _flags
+from benchinfo import cpu_model, compile_flags as _flags, write_report
 
 def compile_flags():
     return _flags(build, 'bench/brunel.cpp')
@@ -131,15 +131,7 @@ Bare delivery kernel (`csr_projection::deliver_spikes` into a `delay_buffer`, no
 |---|---|---|
 """ + '\n'.join(extra) + '\n'
 path = os.path.join(results, 'brunel.md')
-marker = '<!-- notes: kept by run_all.sh -->'
-notes = ''
-if os.path.exists(path):
-    with open(path) as f:
-        old = f.read()
-    if marker in old:
-        notes = old[old.index(marker):]
-with open(path, 'w') as f:
-    f.write(doc + ('\n' + notes if notes else '\n' + marker + '\n'))
+write_report(path, doc, 'run_all.sh')
 print(f'\nwrote {path}')
 EOF
 
@@ -234,7 +226,7 @@ for fname, label in (('eprop_torch.json', 'system BLAS'), ('eprop_torch_openblas
     if os.path.exists(path):
         torch_runs.append((label, json.load(open(path))))
 
-from benchinfo import cpu_model, compile_flags as _flags
+from benchinfo import cpu_model, compile_flags as _flags, write_report
 
 def compile_flags():
     return _flags(build, 'models/src/eprop.cpp')
@@ -319,14 +311,7 @@ PyTorch's, the first iteration's. chaoschip's forward pass is event-driven (its 
 with the rate), PyTorch's is dense.
 """
 path = os.path.join(results, 'eprop.md')
-marker = '<!-- notes: kept by run_all.sh -->'
-notes = ''
-if os.path.exists(path):
-    old = open(path).read()
-    if marker in old:
-        notes = old[old.index(marker):]
-with open(path, 'w') as f:
-    f.write(doc + ('\n' + notes if notes else '\n' + marker + '\n'))
+write_report(path, doc, 'run_all.sh')
 print('\n'.join(summary))
 print(f'wrote {path}')
 PY

@@ -133,7 +133,6 @@ lyapunov_result lyapunov_spectrum(tangent_system& sys, const lyapunov_options& o
     if (s + 1 > o.warmup) {
       sums += logs;
       counted = s + 1 - o.warmup;
-      if (o.on_qr) o.on_qr(s, logs);
       if (counted >= next_mark || counted == o.steps) {
         for (Eigen::Index i = 0; i < k; ++i)
           history.push_back(sums[i] / static_cast<double>(counted));

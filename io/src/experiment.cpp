@@ -425,27 +425,21 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   auto& proj_in = *net.connection_at(b.in_rec).weights;
   auto& proj_rec = *net.connection_at(b.rec_rec).weights;
   auto& proj_out = *net.connection_at(b.rec_out).weights;
-  optimizer opt({.kind = c.train.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::sgd,
-                 .eta = c.train.eta,
-                 .momentum = c.train.momentum,
-                 .beta1 = c.train.adam_beta1,
-                 .beta2 = c.train.adam_beta2,
-                 .epsilon = c.train.adam_epsilon,
-                 .w_min = c.train.w_min,
-                 .w_max = c.train.w_max},
-                3);
-
-  // Flossing has its own optimizer state (and learning rate, floss.eta).
-  optimizer floss_opt(
-      {.kind = c.train.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::sgd,
-       .eta = c.floss.eta > 0.0 ? c.floss.eta : c.train.eta,
-       .momentum = c.train.momentum,
-       .beta1 = c.train.adam_beta1,
-       .beta2 = c.train.adam_beta2,
-       .epsilon = c.train.adam_epsilon,
-       .w_min = c.train.w_min,
-       .w_max = c.train.w_max},
-      2);
+  // [train]'s optimizer; flossing has its own state and learning rate (floss.eta).
+  auto optimizer_with = [&](double eta, std::size_t slots) {
+    return optimizer(
+        {.kind = c.train.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::sgd,
+         .eta = eta,
+         .momentum = c.train.momentum,
+         .beta1 = c.train.adam_beta1,
+         .beta2 = c.train.adam_beta2,
+         .epsilon = c.train.adam_epsilon,
+         .w_min = c.train.w_min,
+         .w_max = c.train.w_max},
+        slots);
+  };
+  optimizer opt = optimizer_with(c.train.eta, 3);
+  optimizer floss_opt = optimizer_with(c.floss.eta > 0.0 ? c.floss.eta : c.train.eta, 2);
 
   const bool has_target = c.task.name != "none";
   const std::int64_t batch = training ? c.train.batch : 1;

@@ -37,18 +37,9 @@ assert list(it) == [0] * 5 + [2, 2, 2, 4, 4, 4, 6, 6, 6], it  # pre-epochs, then
 assert f["train/loss"].shape == (6,)
 PY
 
-expect_fail() {
-  local pattern=$1
-  shift
-  set +e
-  "$exe" "$@" > out.txt 2> err.txt
-  local rc=$?
-  set -e
-  [ "$rc" -eq 2 ] || { echo "expected exit 2, got $rc: $*"; cat err.txt; exit 1; }
-  grep -q -- "$pattern" err.txt || { echo "expected '$pattern': $*"; cat err.txt; exit 1; }
-}
-expect_fail "floss.variant" run "${common[@]}" --set network.model=\"lif\" --set floss.variant=\"bptt\" -o bad.h5
-expect_fail "chip.kernel" run "${common[@]}" --set network.model=\"lif\" --set chip.profile=\"xylo\" -o bad.h5
-expect_fail "network.delay_rec" run "${common[@]}" --set network.model=\"rate\" --set network.delay_rec=2 -o bad.h5
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/expect_fail.sh"
+expect_fail "floss.variant" "$exe" run "${common[@]}" --set network.model=\"lif\" --set floss.variant=\"bptt\" -o bad.h5
+expect_fail "chip.kernel" "$exe" run "${common[@]}" --set network.model=\"lif\" --set chip.profile=\"xylo\" -o bad.h5
+expect_fail "network.delay_rec" "$exe" run "${common[@]}" --set network.model=\"rate\" --set network.delay_rec=2 -o bad.h5
 test ! -e bad.h5
 echo "flossing: ok"

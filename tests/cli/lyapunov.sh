@@ -144,24 +144,14 @@ for a, b in (("lif.lyap.h5", "lif.replay.h5"), ("alif.h5", "alif.replay.h5")):
 PY
 
 # Bad input: exit 2, one line naming the key or file, no output file.
-expect_fail() {
-  local pattern=$1
-  shift
-  set +e
-  "$exe" "$@" > out.txt 2> err.txt
-  local rc=$?
-  set -e
-  [ "$rc" -eq 2 ] || { echo "expected exit 2, got $rc: $*"; cat err.txt; exit 1; }
-  [ "$(wc -l < err.txt)" -eq 1 ] || { echo "expected one line: $*"; cat err.txt; exit 1; }
-  grep -q -- "$pattern" err.txt || { echo "expected '$pattern': $*"; cat err.txt; exit 1; }
-}
-expect_fail "lyapunov.k" lyapunov rate.toml -o bad.h5 --set lyapunov.k=500
-expect_fail "network.delay_rec" lyapunov rate.toml -o bad.h5 --set network.delay_rec=2
-expect_fail "lyapunov.twin" lyapunov lif.toml -o bad.h5 --set lyapunov.twin=true
-expect_fail "never writes over its input" lyapunov rate.lyap.h5 -o rate.lyap.h5
-expect_fail "missing.toml" lyapunov missing.toml -o bad.h5
-expect_fail "lyapunov.warmup" lyapunov rate.lyap.h5 -o bad.h5 --set lyapunov.warmup=5000
-expect_fail "neuron.t_ref" lyapunov lif.lyap.h5 -o bad.h5 --set neuron.t_ref=3.0
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/expect_fail.sh"
+expect_fail "lyapunov.k" "$exe" lyapunov rate.toml -o bad.h5 --set lyapunov.k=500
+expect_fail "network.delay_rec" "$exe" lyapunov rate.toml -o bad.h5 --set network.delay_rec=2
+expect_fail "lyapunov.twin" "$exe" lyapunov lif.toml -o bad.h5 --set lyapunov.twin=true
+expect_fail "never writes over its input" "$exe" lyapunov rate.lyap.h5 -o rate.lyap.h5
+expect_fail "missing.toml" "$exe" lyapunov missing.toml -o bad.h5
+expect_fail "lyapunov.warmup" "$exe" lyapunov rate.lyap.h5 -o bad.h5 --set lyapunov.warmup=5000
+expect_fail "neuron.t_ref" "$exe" lyapunov lif.lyap.h5 -o bad.h5 --set neuron.t_ref=3.0
 test ! -e bad.h5
 ls -A | grep -q tmp && { echo "temporary file left behind"; exit 1; }
 echo "lyapunov command: ok"

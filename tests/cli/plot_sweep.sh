@@ -51,20 +51,10 @@ check_png bits_plots/final_loss.png
 test ! -e bits_plots/final_accuracy.png
 
 # 4. Bad input: exit 2 with one line.
-expect_fail() {
-  local pattern=$1
-  shift
-  set +e
-  /usr/bin/python3 "$plot" "$@" > out.txt 2> err.txt
-  local rc=$?
-  set -e
-  [ "$rc" -eq 2 ] || { echo "expected exit 2, got $rc: $*"; cat err.txt; exit 1; }
-  [ "$(wc -l < err.txt)" -eq 1 ] || { echo "expected one line: $*"; cat err.txt; exit 1; }
-  grep -q -- "$pattern" err.txt || { echo "expected '$pattern': $*"; cat err.txt; exit 1; }
-}
-expect_fail "missing.h5" missing.h5
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/expect_fail.sh"
+expect_fail "missing.h5" /usr/bin/python3 "$plot" missing.h5
 "$exe" sweep "$study" -o failed --grid task.coherence=2.0,3.0 -q 2> /dev/null || true
-expect_fail "no rows" failed/summary.h5 -o failed_plots
+expect_fail "no rows" /usr/bin/python3 "$plot" failed/summary.h5 -o failed_plots
 test ! -e failed_plots
-expect_fail "not a grid key" gain/summary.h5 --x network.n_rec
+expect_fail "not a grid key" /usr/bin/python3 "$plot" gain/summary.h5 --x network.n_rec
 echo "plot_sweep.py: ok"

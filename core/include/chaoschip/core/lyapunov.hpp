@@ -52,8 +52,6 @@ struct lyapunov_options {
   std::size_t block = 256;
   // Called after every step with (steps done, total steps): progress displays.
   std::function<void(std::int64_t, std::int64_t)> progress;
-  // Observer after each QR of a counted step: (step, diag of R). Flossing uses it.
-  std::function<void(std::int64_t, const Eigen::VectorXd&)> on_qr;
 };
 
 struct lyapunov_result {
@@ -100,7 +98,6 @@ class population_tangent_system final : public tangent_system {
   void step(Eigen::Ref<Eigen::MatrixXd> q) override;
   Eigen::VectorXd state() const override;
   void set_state(const Eigen::Ref<const Eigen::VectorXd>& s) override;
-  std::int64_t time() const noexcept { return t_; }
 
  private:
   const Eigen::VectorXd& input_now();
