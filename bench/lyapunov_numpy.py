@@ -14,6 +14,7 @@ pointing at an openblas directory holding libblas.so.3 and liblapack.so.3.
 import argparse
 import json
 import os
+import re
 import time
 
 import numpy as np
@@ -25,7 +26,7 @@ def blas_libraries():
     with open("/proc/self/maps") as f:
         for line in f:
             path = line.split()[-1]
-            if any(s in path for s in ("blas", "lapack")) and path.endswith(tuple(".so" + x for x in ("", ".0", ".3"))) or "openblas" in path:
+            if any(s in path for s in ("blas", "lapack")) and re.search(r"\.so(\.\d+)*$", path):
                 libs.add(os.path.realpath(path))
     return sorted(p for p in libs if p.startswith("/"))
 
