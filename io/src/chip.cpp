@@ -76,6 +76,9 @@ const std::vector<field>& fields() {
       enum_field<nm::rounding>(
           "update_rounding", &nm::chip_profile::update_rounding, &chip_config::update_rounding,
           [](std::string_view s) { return nm::parse_rounding(s, "chip.update_rounding"); }),
+      enum_field<nm::update_mode>("update_mode", &nm::chip_profile::updates,
+                                  &chip_config::update_mode,
+                                  [](std::string_view s) { return nm::parse_update_mode(s); }),
       enum_field<nm::overflow>(
           "overflow", &nm::chip_profile::state_overflow, &chip_config::overflow,
           [](std::string_view s) { return nm::parse_overflow(s, "chip.overflow"); }),

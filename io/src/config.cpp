@@ -332,6 +332,7 @@ std::vector<key_spec> make_schema() {
       .add("rounding", &chip_config::rounding, unset_or(roundings))
       .add("state_rounding", &chip_config::state_rounding, unset_or(roundings))
       .add("update_rounding", &chip_config::update_rounding, unset_or(roundings))
+      .add("update_mode", &chip_config::update_mode, unset_or({"direct", "shadow"}))
       .add("overflow", &chip_config::overflow, unset_or({"wrap", "saturate"}))
       .add("accumulator_bits", &chip_config::accumulator_bits, int_range(-1, 48))
       .add("max_spikes", &chip_config::max_spikes, int_range(-1, 1024));
@@ -401,23 +402,25 @@ std::vector<key_spec> make_schema() {
       .add("steps", &lyapunov_config::steps, int_range(1))
       .add("warmup", &lyapunov_config::warmup, int_range(0))
       .add("ons_interval", &lyapunov_config::ons_interval, int_range(1))
-      .add("when", &lyapunov_config::when, [](const string_list& v, const run_config&) {
-        const string_list allowed = {"before", "after"};
-        const std::string expected = "an array of distinct values from " + choices(allowed);
-        for (std::size_t i = 0; i < v.size(); ++i) {
-          if (v[i] != allowed[0] && v[i] != allowed[1]) return expected;
-          for (std::size_t j = 0; j < i; ++j)
-            if (v[i] == v[j]) return expected;
-        }
-        return std::string();
-      })
+      .add("when", &lyapunov_config::when,
+           [](const string_list& v, const run_config&) {
+             const string_list allowed = {"before", "after"};
+             const std::string expected = "an array of distinct values from " + choices(allowed);
+             for (std::size_t i = 0; i < v.size(); ++i) {
+               if (v[i] != allowed[0] && v[i] != allowed[1]) return expected;
+               for (std::size_t j = 0; j < i; ++j)
+                 if (v[i] == v[j]) return expected;
+             }
+             return std::string();
+           })
       .add("checkpoints", &lyapunov_config::checkpoints, int_range(1))
       .add("input", &lyapunov_config::input, one_of({"task", "none"}))
       .add("initial_scale", &lyapunov_config::initial_scale, non_negative())
       .add("initial_seed", &lyapunov_config::initial_seed, int_range(-1))
       .add("tangent_seed", &lyapunov_config::tangent_seed, int_range(-1))
       .add("twin", &lyapunov_config::twin, anything<bool>())
-      .add("twin_epsilon", &lyapunov_config::twin_epsilon, real(bound{0.0, true}, bound{1.0, false}));
+      .add("twin_epsilon", &lyapunov_config::twin_epsilon,
+           real(bound{0.0, true}, bound{1.0, false}));
 
   section<record_config>(s, "record", &run_config::record)
       .add("states", &record_config::states, anything<bool>())

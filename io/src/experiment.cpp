@@ -1,5 +1,6 @@
 #include "chaoschip/io/experiment.hpp"
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -103,6 +104,10 @@ void check_supported(const run_config& c) {
       throw parameter_error("chip.kernel", quoted(c.chip.kernel),
                             "\"float64\" or \"loihi\" for training in this version (on-chip "
                             "learning on the other kernels is not implemented yet)");
+    if (c.chip.trace_bits > 0 && c.train.rule == "eprop" && c.network.model == "rate")
+      throw parameter_error("chip.trace_bits", std::to_string(c.chip.trace_bits),
+                            "0 for a rate network (the integer traces count spikes; "
+                            "network.model = \"lif\" or \"alif\")");
     if (c.chip.kernel == "loihi" && c.network.model != "lif")
       throw parameter_error("network.model", quoted(c.network.model),
                             "\"lif\" for training on the loihi kernel");
@@ -443,30 +448,59 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
 
   const bool has_target = c.task.name != "none";
   const std::int64_t batch = training ? c.train.batch : 1;
-  // On-chip: the optimizer's step on the weights the codes stand for, brought back to the
-  // chip's grid (multiples of the truncation step) with the profile's update rounding, then
-  // clipped to the 8-bit range; no high-precision shadow copy.
+  // Learning on quantised weights (chips.md, "Low-precision learning"): the optimizer's
+  // step on the float weights the codes stand for (codes times their row's scale), brought
+  // onto the code grid with the profile's update rounding and clipped to the code range.
+  // update_mode "direct" rounds each update (pure low precision: under round-to-nearest an
+  // update below half a step is lost); "shadow" lets a float64 copy take the updates and
+  // re-quantises all of it each time. Loihi's grid is its truncation step, its range
+  // [-256, 256 - step]; the float64 kernel's codes are symmetric, +-(2^(bits-1) - 1).
+  const bool shadowed = b.chip && profile.updates == neuromorphic::update_mode::shadow;
+  std::array<Eigen::MatrixXd, 2> shadow;  // w_in, w_rec: the float weights before mapping
+  if (shadowed) shadow = {out.initial->w_in, out.initial->w_rec};
   auto chip_update = [&](optimizer& o, std::size_t slot, projection& p,
                          neuromorphic::chip_weights& cw, const Eigen::MatrixXd& g, bool no_diag) {
-    auto& dense = dynamic_cast<neuromorphic::loihi_dense&>(p);
-    const double scale = cw.scale[0];
-    const Eigen::MatrixXd w0 = dense.integer_weights() * scale;
-    Eigen::MatrixXd w = w0;
-    o.step(slot, w, g);
-    const auto mode = neuromorphic::determine_sign_mode(dense.integer_weights());
-    const double grid =
-        std::ldexp(1.0, 8 - profile.weight_bits + (mode == neuromorphic::sign_mode::mixed ? 1 : 0));
-    const std::uint64_t call = updates.next_call();
-    Eigen::MatrixXd codes = dense.integer_weights();
-    for (Eigen::Index i = 0; i < codes.size(); ++i) {
-      const double steps = (w.data()[i] - w0.data()[i]) / scale / grid;
-      const double u = updates.uniform(call, static_cast<std::uint64_t>(i));
-      codes.data()[i] +=
-          grid * static_cast<double>(neuromorphic::round_scaled(steps, profile.update_rounding, u));
+    auto* loihi = dynamic_cast<neuromorphic::loihi_dense*>(&p);
+    Eigen::MatrixXd codes = loihi ? loihi->integer_weights() : cw.codes;
+    double grid = 1.0, lo = 0.0, hi = 0.0;
+    if (loihi) {
+      const auto mode = neuromorphic::determine_sign_mode(codes);
+      grid = std::ldexp(1.0,
+                        8 - profile.weight_bits + (mode == neuromorphic::sign_mode::mixed ? 1 : 0));
+      lo = -256.0;
+      hi = 256.0 - grid;
+    } else {
+      hi = std::ldexp(1.0, profile.weight_bits - 1) - 1.0;
+      lo = -hi;
     }
-    codes = codes.cwiseMax(-256.0).cwiseMin(256.0 - grid);
+    const Eigen::VectorXd scale =
+        cw.scale.size() == 1 ? Eigen::VectorXd::Constant(codes.rows(), cw.scale[0]) : cw.scale;
+    const std::uint64_t call = updates.next_call();
+    auto rounded = [&](Eigen::Index i, double steps) {
+      const double u = updates.uniform(call, static_cast<std::uint64_t>(i));
+      return grid *
+             static_cast<double>(neuromorphic::round_scaled(steps, profile.update_rounding, u));
+    };
+    if (shadowed) {
+      Eigen::MatrixXd& w = shadow[slot];
+      o.step(slot, w, g);
+      if (no_diag) w.diagonal().setZero();
+      for (Eigen::Index i = 0; i < codes.size(); ++i)
+        codes.data()[i] = rounded(i, w.data()[i] / scale[i % codes.rows()] / grid);
+    } else {
+      const Eigen::MatrixXd w0 = scale.asDiagonal() * codes;
+      Eigen::MatrixXd w = w0;
+      o.step(slot, w, g);
+      for (Eigen::Index i = 0; i < codes.size(); ++i)
+        codes.data()[i] +=
+            rounded(i, (w.data()[i] - w0.data()[i]) / scale[i % codes.rows()] / grid);
+    }
+    codes = codes.cwiseMax(lo).cwiseMin(hi);
     if (no_diag) codes.diagonal().setZero();
-    dense.set_integer_weights(codes);
+    if (loihi)
+      loihi->set_integer_weights(codes);
+    else
+      p.assign(scale.asDiagonal() * codes);
     cw.codes = codes;
   };
   auto update = [&](optimizer& o, std::size_t slot, projection& p, const Eigen::MatrixXd& g,
@@ -484,6 +518,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     p.assign(w);
   };
   // The weights the float dynamics see: on the chip, the codes times their scale.
+  const bool quantised = b.chip.has_value();
   auto float_weights = [&](projection& p, const neuromorphic::chip_weights* cw) {
     if (on_chip)
       return Eigen::MatrixXd(dynamic_cast<neuromorphic::loihi_dense&>(p).integer_weights() *
@@ -499,7 +534,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
           float_weights(proj_rec, b.chip ? &b.chip->w_rec : nullptr), floss_count++, task.get());
       if (!std::isfinite(r.loss))
         throw numerical_error("flossing", floss_count - 1, "the flossing loss is not finite");
-      if (on_chip) {
+      if (quantised) {
         chip_update(floss_opt, 0, proj_in, b.chip->w_in, r.grad_in, false);
         chip_update(floss_opt, 1, proj_rec, b.chip->w_rec, r.grad_rec, !c.network.autapses);
       } else {
@@ -555,7 +590,9 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
                                    proj_out.to_dense(), bs, is_spiking);
       } else {
         models::eprop_settings seq_settings = es;
-        if (on_chip) {
+        // Presynaptic traces at the profile's trace_bits, as Loihi's learning engine keeps
+        // them (on the float64 kernel too: the trace-precision what-if).
+        if (profile.trace_bits > 0) {
           seq_settings.trace_bits = profile.trace_bits;
           seq_settings.trace_seed = static_cast<std::uint64_t>(c.seed) * 1000003u +
                                     static_cast<std::uint64_t>(it * batch + k);
@@ -583,7 +620,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     if (task->classification()) out.train_accuracy.push_back(correct / static_cast<double>(batch));
     if (training) {
       const double inv = 1.0 / static_cast<double>(batch);
-      if (on_chip) {
+      if (quantised) {
         chip_update(opt, 0, proj_in, b.chip->w_in, inv * sum.w_in, false);
         chip_update(opt, 1, proj_rec, b.chip->w_rec, inv * sum.w_rec, !c.network.autapses);
       } else {
@@ -608,6 +645,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     // Initial codes as mapped; final codes as learned (chip_update keeps b.chip current).
     out.chip = chip_data_of(*initial_chip, profile);
     out.chip->final = chip_data_of(*b.chip, profile).initial;
+    if (shadowed) out.chip->shadow = {{"w_in", shadow[0]}, {"w_rec", shadow[1]}};
   }
 
   for (const auto& [id, train] : spikes.all()) {

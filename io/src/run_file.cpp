@@ -65,6 +65,10 @@ void write_chip(const H5::Group& root, const chip_data& chip) {
   const H5::Group g = h5::require_group(root, "chip");
   for (const auto& [name, value] : chip.parameters)
     h5::write_dataset(g, name, value.data(), {static_cast<hsize_t>(value.size())});
+  if (!chip.shadow.empty()) {
+    const H5::Group s = h5::require_group(g, "shadow");
+    for (const auto& [name, w] : chip.shadow) write_matrix(s, name, w);
+  }
 }
 
 void write_spikes(const H5::Group& root, const spike_data& s) {

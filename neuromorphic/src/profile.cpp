@@ -49,6 +49,22 @@ std::string_view to_string(quantizer_kind q) noexcept {
   return "?";
 }
 
+std::string_view to_string(update_mode m) noexcept {
+  switch (m) {
+    case update_mode::direct:
+      return "direct";
+    case update_mode::shadow:
+      return "shadow";
+  }
+  return "?";
+}
+
+update_mode parse_update_mode(std::string_view name) {
+  for (auto m : {update_mode::direct, update_mode::shadow})
+    if (to_string(m) == name) return m;
+  throw parameter_error("chip.update_mode", quoted(name), "one of \"direct\", \"shadow\"");
+}
+
 kernel_kind parse_kernel(std::string_view name) {
   for (auto k : {kernel_kind::float64, kernel_kind::fixed, kernel_kind::loihi, kernel_kind::xylo})
     if (to_string(k) == name) return k;

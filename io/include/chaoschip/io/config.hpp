@@ -71,7 +71,8 @@ struct chip_config {
   std::string rounding;  // weights: nearest | toward_zero | floor | stochastic
   std::string state_rounding;
   std::string update_rounding;
-  std::string overflow;  // wrap | saturate
+  std::string update_mode;  // direct | shadow
+  std::string overflow;     // wrap | saturate
   std::int64_t accumulator_bits = -1;
   std::int64_t max_spikes = -1;
   bool operator==(const chip_config&) const = default;
@@ -83,8 +84,8 @@ struct task_config {
   // Additions to the contract:
   std::int64_t steps = 1000;  // sequence length (generated tasks)
   double input_rate = 50.0;   // Hz, Poisson-like input spikes (sine; base rate elsewhere)
-  std::int64_t delay = 50;     // steps: copy / delayed_xor lag, dms and evidence delay
-  double coherence = 0.5;      // decision: evidence strength in [0, 1]
+  std::int64_t delay = 50;    // steps: copy / delayed_xor lag, dms and evidence delay
+  double coherence = 0.5;     // decision: evidence strength in [0, 1]
 
   bool operator==(const task_config&) const = default;
 };

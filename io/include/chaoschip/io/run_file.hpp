@@ -55,6 +55,8 @@ struct integer_weights {
 struct chip_data {
   std::map<std::string, Eigen::VectorXd> parameters;
   std::map<std::string, integer_weights> initial, final;
+  // chip.update_mode = "shadow": the float64 shadow weights at the end (/chip/shadow/<name>).
+  std::map<std::string, Eigen::MatrixXd> shadow;
 };
 
 // /lyapunov/<group>/: a spectrum (INTERFACE.md) with what chaoschip adds to it.

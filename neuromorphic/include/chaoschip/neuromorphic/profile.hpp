@@ -27,6 +27,12 @@ enum class quantizer_kind {
   rockpool_channel
 };
 
+// Where learning updates accumulate (chips.md, "Low-precision learning").
+enum class update_mode {
+  direct,  // on the low-precision weights themselves: each update is rounded onto the grid
+  shadow,  // on a float64 shadow copy; the chip's weights are the shadow re-quantised
+};
+
 struct chip_profile {
   std::string name;
   std::string description;
@@ -42,15 +48,18 @@ struct chip_profile {
   rounding state_rounding = rounding::nearest;   // multiplies and shifts of the state
   rounding update_rounding = rounding::nearest;  // learning updates -> weight codes
   overflow state_overflow = overflow::saturate;
-  int accumulator_bits = 0;  // learning-update accumulator (0: none)
-  int max_spikes = 1;        // spikes per neuron and step
+  int accumulator_bits = 0;                   // learning-update accumulator (0: none)
+  int max_spikes = 1;                         // spikes per neuron and step
+  update_mode updates = update_mode::direct;  // where learning updates accumulate
   bool operator==(const chip_profile&) const = default;
 };
 
 std::string_view to_string(kernel_kind k) noexcept;
 std::string_view to_string(quantizer_kind q) noexcept;
+std::string_view to_string(update_mode m) noexcept;
 kernel_kind parse_kernel(std::string_view name);
 quantizer_kind parse_quantizer(std::string_view name);
+update_mode parse_update_mode(std::string_view name);
 
 const std::vector<chip_profile>& builtin_profiles();
 // nullptr when `name` is not a built-in profile.

@@ -1,0 +1,104 @@
+// Learning on quantised weights through run_experiment (chips.md, "Low-precision
+// learning"): the codes stay on the grid and are the weights the network ran with;
+// round-to-nearest direct updates lose every update below half a step, a float64 shadow
+// keeps them; the shadow and the codes agree.
+#include <cmath>
+
+#include <catch2/catch.hpp>
+
+#include "chaoschip/io/config.hpp"
+#include "chaoschip/io/experiment.hpp"
+
+using namespace chaoschip;
+
+namespace {
+
+// A small rate network on dms with 4-bit weights on the float64 kernel.
+io::run_data run(std::vector<std::string> overrides) {
+  std::vector<std::string> all = {"network.model=\"rate\"",
+                                  "network.n_in=40",
+                                  "network.n_rec=30",
+                                  "network.n_out=2",
+                                  "network.gain=1.5",
+                                  "neuron.alpha=0.1",
+                                  "readout.tau=0.0",
+                                  "readout.loss=\"cross_entropy\"",
+                                  "task.name=\"dms\"",
+                                  "task.steps=60",
+                                  "task.delay=10",
+                                  "task.input_rate=300.0",
+                                  "train.rule=\"eprop\"",
+                                  "train.feedback=\"symmetric\"",
+                                  "train.optimizer=\"adam\"",
+                                  "train.batch=4",
+                                  "train.iterations=6",
+                                  "lyapunov.when=[]",
+                                  "record.spikes=false",
+                                  "chip.weight_bits=4"};
+  all.insert(all.end(), overrides.begin(), overrides.end());
+  return io::run_experiment(io::parse_config("", "test", all));
+}
+
+Eigen::MatrixXd dequantized(const io::integer_weights& w) {
+  if (w.scale.size() == 1) return w.codes * w.scale[0];
+  return w.scale.asDiagonal() * w.codes;
+}
+
+std::int64_t changed(const io::run_data& r, const std::string& name) {
+  return ((r.chip->final.at(name).codes - r.chip->initial.at(name).codes).array() != 0.0).count();
+}
+
+}  // namespace
+
+TEST_CASE("quantised learning: the codes stay on the grid and are the weights the network used",
+          "[chip][learning]") {
+  for (const std::string mode : {"direct", "shadow"}) {
+    for (const std::string quantizer : {"per_tensor", "per_row"}) {
+      INFO("update_mode " << mode << ", quantizer " << quantizer);
+      const auto r =
+          run({"train.eta=0.05", "chip.update_rounding=\"stochastic\"",
+               "chip.update_mode=\"" + mode + "\"", "chip.quantizer=\"" + quantizer + "\""});
+      REQUIRE(r.chip);
+      for (const std::string name : {"w_in", "w_rec"}) {
+        const auto& codes = r.chip->final.at(name).codes;
+        CHECK((codes.array() == codes.array().round()).all());
+        CHECK(codes.cwiseAbs().maxCoeff() <= 7.0);
+        CHECK(changed(r, name) > 0);
+        // The float weights the network ended with are exactly the dequantised codes.
+        const Eigen::MatrixXd& used = name == "w_in" ? r.final->w_in : r.final->w_rec;
+        CHECK((used - dequantized(r.chip->final.at(name))).cwiseAbs().maxCoeff() == 0.0);
+      }
+      CHECK(r.chip->final.at("w_rec").codes.diagonal().cwiseAbs().maxCoeff() == 0.0);
+      CHECK(r.chip->shadow.empty() == (mode == "direct"));
+    }
+  }
+}
+
+TEST_CASE("quantised learning: round-to-nearest loses small updates unless a shadow keeps them",
+          "[chip][learning]") {
+  // Adam's steps are about eta = 1e-3 per weight, a 4-bit step about max|w| / 7 ~ 0.1.
+  const auto direct = run({"train.eta=1e-3", "chip.update_rounding=\"nearest\""});
+  CHECK(changed(direct, "w_in") == 0);
+  CHECK(changed(direct, "w_rec") == 0);
+  const auto shadow =
+      run({"train.eta=1e-3", "chip.update_rounding=\"nearest\"", "chip.update_mode=\"shadow\""});
+  CHECK(changed(shadow, "w_in") + changed(shadow, "w_rec") > 0);
+  // The codes are the shadow rounded to the nearest code (no clipping at 4 bits here:
+  // the per-tensor scale maps the initial max|w| to 7).
+  for (const std::string name : {"w_in", "w_rec"}) {
+    const auto& w = shadow.chip->final.at(name);
+    const Eigen::MatrixXd& s = shadow.chip->shadow.at(name);
+    Eigen::MatrixXd expected = (s / w.scale[0]).array().round().matrix();
+    expected = expected.cwiseMax(-7.0).cwiseMin(7.0);
+    if (name == "w_rec") expected.diagonal().setZero();
+    INFO(name);
+    CHECK((w.codes - expected).cwiseAbs().maxCoeff() == 0.0);
+  }
+  // Stochastic direct rounding keeps the expected update: codes move at the same eta.
+  const auto stochastic = run({"train.eta=1e-3", "chip.update_rounding=\"stochastic\""});
+  CHECK(changed(stochastic, "w_in") + changed(stochastic, "w_rec") > 0);
+}
+
+TEST_CASE("quantised learning: integer traces need a spiking network", "[chip][learning]") {
+  CHECK_THROWS_WITH(run({"chip.trace_bits=7"}), Catch::Contains("chip.trace_bits"));
+}
