@@ -100,26 +100,33 @@ void check_supported(const run_config& c) {
       throw parameter_error("network.model", quoted(c.network.model),
                             "\"lif\", \"alif\" or \"rate\" for training in this version "
                             "(rate_ode training is not implemented yet)");
-    if (c.chip.kernel != "float64" && c.chip.kernel != "loihi")
+    if (c.chip.kernel == "xylo")
       throw parameter_error("chip.kernel", quoted(c.chip.kernel),
-                            "\"float64\" or \"loihi\" for training in this version (on-chip "
-                            "learning on the other kernels is not implemented yet)");
+                            "\"float64\", \"fixed\" or \"loihi\" for training (Xylo has no "
+                            "on-chip learning: train on float64 with chip.weight_bits = 8, its "
+                            "weight precision, then map the weights to xylo)");
+    if (c.chip.trace_bits > 0 && c.chip.kernel != "loihi" &&
+        (c.chip.trace_frac_bits < 1 || c.chip.trace_frac_bits > c.chip.trace_bits))
+      throw parameter_error(
+          "chip.trace_frac_bits", std::to_string(c.chip.trace_frac_bits),
+          "an integer in [1, chip.trace_bits = " + std::to_string(c.chip.trace_bits) +
+              "] for fixed-point traces (value = code 2^-trace_frac_bits)");
     if (c.chip.trace_bits > 0 && c.train.rule == "eprop" && c.network.model == "rate")
       throw parameter_error("chip.trace_bits", std::to_string(c.chip.trace_bits),
                             "0 for a rate network (the integer traces count spikes; "
                             "network.model = \"lif\" or \"alif\")");
-    if (c.chip.kernel == "loihi" && c.network.model != "lif")
+    if (c.chip.kernel != "float64" && c.network.model != "lif")
       throw parameter_error("network.model", quoted(c.network.model),
-                            "\"lif\" for training on the loihi kernel");
+                            "\"lif\" for training on the " + quoted(c.chip.kernel) + " kernel");
     if (c.network.connectivity != "dense")
       throw parameter_error("network.connectivity", quoted(c.network.connectivity),
                             "\"dense\" for training in this version");
   }
   if (c.floss.enabled) {
-    if (c.chip.kernel != "float64" && c.chip.kernel != "loihi")
+    if (c.chip.kernel == "xylo")
       throw parameter_error("chip.kernel", quoted(c.chip.kernel),
-                            "\"float64\" or \"loihi\" for flossing (weight updates on the "
-                            "other kernels are not implemented yet)");
+                            "\"float64\", \"fixed\" or \"loihi\" for flossing (Xylo has no "
+                            "on-chip learning)");
     if (c.floss.variant == "bptt" && c.network.model != "rate")
       throw parameter_error("floss.variant", "\"bptt\"",
                             "\"local\" for network.model = " + quoted(c.network.model) +
@@ -214,6 +221,9 @@ built_network build_network(const run_config& c, const weight_set& w) {
   if (profile.weight_bits > 0) {
     nm::stochastic_source source(static_cast<std::uint64_t>(c.seed), "chip.weights");
     b.chip = nm::map_to_chip(profile, float_lif_of(c), w.w_in, w.w_rec, &source);
+    // The learning rules' pseudo-derivative, in the integer kernels' state units.
+    b.chip->loihi.gamma = c.neuron.gamma;
+    b.chip->fixed.gamma = c.neuron.gamma;
   }
 
   b.input = net.add("input", std::make_unique<models::spike_pattern_source>(
@@ -338,6 +348,10 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
         tr.z_events.push_step(r.spikes());
         for (Eigen::Index i = 0; i < chip->state().psi.size(); ++i)
           psi_row[i] = psi_scale * chip->state().psi[i];
+      } else if (fixed) {
+        tr.z_events.push_step(r.spikes());
+        for (Eigen::Index i = 0; i < fixed->state().psi.size(); ++i)
+          psi_row[i] = psi_scale * fixed->state().psi[i];
       } else {
         const auto& rate = dynamic_cast<const model_population<models::rate>&>(r);
         tr.z.row(t) = rate.graded().transpose();
@@ -348,6 +362,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     // The recurrent model, resolved once per sequence rather than per step.
     const model_population<models::lif>* lif = nullptr;
     const model_population<neuromorphic::loihi_lif>* chip = nullptr;
+    const model_population<neuromorphic::fixed_lif>* fixed = nullptr;
     // Ready for a sequence of `steps` steps.
     void clear(Eigen::Index steps, const network& n) {
       y.clear();
@@ -358,6 +373,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
                  n_rec = static_cast<Eigen::Index>(n.at(rec).size());
       lif = dynamic_cast<const model_population<models::lif>*>(&n.at(rec));
       chip = dynamic_cast<const model_population<neuromorphic::loihi_lif>*>(&n.at(rec));
+      fixed = dynamic_cast<const model_population<neuromorphic::fixed_lif>*>(&n.at(rec));
       tr.x.resize(0, 0);
       tr.x_events.clear(n_in);
       tr.z_events.clear(n_rec);
@@ -373,10 +389,12 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   tap.out = b.readout;
   tap.full = training;
   const bool on_chip = b.chip && b.chip->kernel == neuromorphic::kernel_kind::loihi;
+  const bool fixed_kernel = b.chip && b.chip->kernel == neuromorphic::kernel_kind::fixed;
   if (on_chip) {
     tap.psi_scale = b.chip->sigma;  // d/dv_float = sigma d/dv_int
     tap.input_delay = 1;
   }
+  if (fixed_kernel) tap.psi_scale = b.chip->sigma;
   // Only the recorders with something to record are called every step.
   std::vector<recorder*> recs{&tap};
   if (!spiking.empty()) recs.push_back(&spikes);
@@ -388,9 +406,12 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   };
   // The recurrent layer's decay and input gain: LIF membrane, or the rate map's leak.
   // On Loihi the membrane decays by (4096 - dv) / 4096 per step.
-  const double alpha = on_chip      ? 1.0 - static_cast<double>(b.chip->loihi.dv) / 4096.0
-                       : is_spiking ? std::exp(-c.network.dt / c.neuron.tau_m)
-                                    : 1.0 - c.neuron.alpha;
+  // On the fixed kernel by the u0.decay_bits code of exp(-dt/tau_m).
+  const double alpha = on_chip        ? 1.0 - static_cast<double>(b.chip->loihi.dv) / 4096.0
+                       : fixed_kernel ? std::ldexp(static_cast<double>(b.chip->fixed.alpha),
+                                                   -b.chip->fixed.decay_bits)
+                       : is_spiking   ? std::exp(-c.network.dt / c.neuron.tau_m)
+                                      : 1.0 - c.neuron.alpha;
   const double c_z =
       is_spiking ? (c.neuron.regular_spike_arrival ? 1.0 : 1.0 - alpha) : c.neuron.alpha;
   const double kappa = c.readout.tau > 0 ? std::exp(-c.network.dt / c.readout.tau) : 0.0;
@@ -499,6 +520,8 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     if (no_diag) codes.diagonal().setZero();
     if (loihi)
       loihi->set_integer_weights(codes);
+    else if (profile.kernel == neuromorphic::kernel_kind::fixed)
+      p.assign(std::ldexp(1.0, cw.exponent) * codes);  // state units, as build_network maps
     else
       p.assign(scale.asDiagonal() * codes);
     cw.codes = codes;
@@ -520,10 +543,9 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   // The weights the float dynamics see: on the chip, the codes times their scale.
   const bool quantised = b.chip.has_value();
   auto float_weights = [&](projection& p, const neuromorphic::chip_weights* cw) {
-    if (on_chip)
-      return Eigen::MatrixXd(dynamic_cast<neuromorphic::loihi_dense&>(p).integer_weights() *
-                             cw->scale[0]);
-    return p.to_dense();
+    if (!cw) return p.to_dense();
+    return Eigen::MatrixXd(cw->scale.size() == 1 ? Eigen::MatrixXd(cw->codes * cw->scale[0])
+                                                 : cw->scale.asDiagonal() * cw->codes);
   };
   // Flossing epochs per [floss]; `at` = training iterations done so far.
   std::int64_t floss_count = 0;
@@ -586,7 +608,8 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
         // BPTT's matrix products take the spikes as dense [T, n] matrices.
         if (tr.x.size() == 0) tr.x = tr.x_events.dense();
         if (tr.z.size() == 0) tr.z = tr.z_events.dense();
-        g = models::bptt_gradients(tr, e.error, e.window_length, proj_rec.to_dense(),
+        g = models::bptt_gradients(tr, e.error, e.window_length,
+                                   float_weights(proj_rec, b.chip ? &b.chip->w_rec : nullptr),
                                    proj_out.to_dense(), bs, is_spiking);
       } else {
         models::eprop_settings seq_settings = es;
@@ -594,6 +617,14 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
         // them (on the float64 kernel too: the trace-precision what-if).
         if (profile.trace_bits > 0) {
           seq_settings.trace_bits = profile.trace_bits;
+          if (profile.kernel != neuromorphic::kernel_kind::loihi) {
+            using r = models::eprop_settings::rounding;
+            seq_settings.trace_frac_bits = profile.trace_frac_bits;
+            seq_settings.trace_rounding =
+                profile.state_rounding == neuromorphic::rounding::nearest      ? r::nearest
+                : profile.state_rounding == neuromorphic::rounding::stochastic ? r::stochastic
+                                                                               : r::floor;
+          }
           seq_settings.trace_seed = static_cast<std::uint64_t>(c.seed) * 1000003u +
                                     static_cast<std::uint64_t>(it * batch + k);
         }
@@ -635,7 +666,14 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   if (progress) progress({iterations, iterations, step, step, last_loss, true});
 
   if (training || !out.floss_loss.empty()) {
-    out.final = weight_set{proj_in.to_dense(), proj_rec.to_dense(), proj_out.to_dense(), {}};
+    // In float units: the float64 kernel's projections hold them; the integer kernels'
+    // projections hold state units, so their codes are dequantised instead.
+    const bool float_kernel = profile.kernel == neuromorphic::kernel_kind::float64;
+    out.final = weight_set{float_kernel ? proj_in.to_dense() : b.chip->dequantized_in(),
+                           float_kernel ? proj_rec.to_dense() : b.chip->dequantized_rec(),
+                           proj_out.to_dense(),
+                           {},
+                           b.chip.has_value()};
   } else {
     // Unchanged; stored for scripts that always read /network/final.
     out.final = *out.initial;

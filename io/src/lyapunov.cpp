@@ -48,10 +48,13 @@ layer make_layer(const run_config& c, const weight_set& w) {
   Eigen::MatrixXd w_in = w.w_in, w_rec = w.w_rec;
   const auto profile = resolve_profile(c.chip);
   if (profile.weight_bits > 0) {
-    // The chip's weights as the float dynamics see them (build_network maps them).
-    const built_network b = build_network(c, w);
-    w_in = b.chip->dequantized_in();
-    w_rec = b.chip->dequantized_rec();
+    // The chip's weights as the float dynamics see them: float weights are mapped by
+    // build_network; a chip's own weights (w.dequantized) are used as they are.
+    if (!w.dequantized) {
+      const built_network b = build_network(c, w);
+      w_in = b.chip->dequantized_in();
+      w_rec = b.chip->dequantized_rec();
+    }
     l.jacobian += ", dequantized (" + profile.name + ")";
   }
   l.w_in = make_projection(c, w_in);

@@ -409,10 +409,12 @@ std::string read_config_attribute(const std::string& path) {
 namespace {
 // A weight dataset as float weights: integer chip codes are multiplied by their `scale`
 // attribute (one value, or one per row).
-Eigen::MatrixXd read_weight(const H5::H5File& f, const std::string& path, const std::string& name) {
+Eigen::MatrixXd read_weight(const H5::H5File& f, const std::string& path, const std::string& name,
+                            bool* codes = nullptr) {
   Eigen::MatrixXd m = read_matrix(f, path, name);
   const H5::DataSet set = f.openDataSet(name);
   if (set.getTypeClass() != H5T_INTEGER || !set.attrExists("scale")) return m;
+  if (codes) *codes = true;
   const H5::Attribute a = set.openAttribute("scale");
   const hssize_t n = a.getSpace().getSimpleExtentNpoints();
   Eigen::VectorXd scale(n);
@@ -433,8 +435,8 @@ std::optional<weight_set> read_weights(const std::string& path, const std::strin
     const std::string base = "network/" + group;
     if (!h5::exists(f, base)) return std::nullopt;
     weight_set w;
-    w.w_in = read_weight(f, path, base + "/w_in");
-    w.w_rec = read_weight(f, path, base + "/w_rec");
+    w.w_in = read_weight(f, path, base + "/w_in", &w.dequantized);
+    w.w_rec = read_weight(f, path, base + "/w_rec", &w.dequantized);
     w.w_out = read_weight(f, path, base + "/w_out");
     if (h5::exists(f, base + "/feedback")) w.feedback = read_weight(f, path, base + "/feedback");
     return w;

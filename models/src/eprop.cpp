@@ -163,21 +163,34 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
     if (!event_out) zbar_out.resize(T, n_rec);
     Eigen::RowVectorXd a = Eigen::RowVectorXd::Zero(n_in), b = Eigen::RowVectorXd::Zero(n_rec),
                        o = Eigen::RowVectorXd::Zero(n_rec);
-    // Integer traces: codes per presynaptic neuron, in units of c_z / impulse.
-    const double impulse = chip_traces ? std::ldexp(1.0, s.trace_bits - 2) : 0.0;
+    // Integer traces: codes per presynaptic neuron, in units of c_z / impulse (Loihi) or
+    // of 2^-trace_frac_bits (generic fixed point).
+    const bool generic = s.trace_frac_bits >= 0;
+    const double impulse = !chip_traces ? 0.0
+                           : generic    ? std::round(s.c_z * std::ldexp(1.0, s.trace_frac_bits))
+                                        : std::ldexp(1.0, s.trace_bits - 2);
     const double top = chip_traces ? std::ldexp(1.0, s.trace_bits) - 1.0 : 0.0;
+    const double code_value = !chip_traces ? 0.0
+                              : generic    ? std::ldexp(1.0, -s.trace_frac_bits)
+                                           : s.c_z / impulse;
+    const auto mode = generic ? s.trace_rounding : eprop_settings::rounding::stochastic;
     random_stream rounding_draws(s.trace_seed, "eprop.traces");
     auto chip_trace = [&](Eigen::RowVectorXd& code, const auto& spikes) {
-      for (Eigen::Index p = 0; p < code.size(); ++p)
-        code[p] = std::min(
-            top, std::floor(code[p] * s.alpha + rounding_draws.uniform()) + impulse * spikes[p]);
+      for (Eigen::Index p = 0; p < code.size(); ++p) {
+        const double decayed = code[p] * s.alpha;
+        const double r = mode == eprop_settings::rounding::nearest ? std::nearbyint(decayed)
+                         : mode == eprop_settings::rounding::floor
+                             ? std::floor(decayed)
+                             : std::floor(decayed + rounding_draws.uniform());
+        code[p] = std::min(top, r + impulse * spikes[p]);
+      }
     };
     for (Eigen::Index j = 0; j < T; ++j) {
       if (chip_traces) {
         chip_trace(a, xd.row(j));
-        zbar_in.row(j) = (s.c_z / impulse) * a;
+        zbar_in.row(j) = code_value * a;
         if (j > 0) chip_trace(b, zd.row(j - 1));
-        zbar_rec.row(j) = (s.c_z / impulse) * b;
+        zbar_rec.row(j) = code_value * b;
       } else {
         if (!event_in) {
           a = s.alpha * a + s.c_z * xd.row(j);

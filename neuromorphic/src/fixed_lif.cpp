@@ -1,5 +1,7 @@
 #include "chaoschip/neuromorphic/fixed_lif.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "chaoschip/core/errors.hpp"
@@ -34,8 +36,12 @@ std::int64_t fixed_lif::mul(std::int64_t x, std::int64_t c) const noexcept {
 
 fixed_lif::state fixed_lif::make_state(std::size_t n) const {
   const auto m = static_cast<Eigen::Index>(n);
-  state s{
-      int_array::Zero(m), int_array::Zero(m), Eigen::ArrayXd::Zero(m), Eigen::ArrayXi::Zero(m), {}};
+  state s{int_array::Zero(m),
+          int_array::Zero(m),
+          Eigen::ArrayXd::Zero(m),
+          Eigen::ArrayXi::Zero(m),
+          {},
+          Eigen::ArrayXd::Zero(m)};
   s.spiking.reserve(n);
   return s;
 }
@@ -68,6 +74,10 @@ void fixed_lif::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) c
         v = fit(mul(v, p_.alpha) + drive);
     }
     const bool fire = !refractory && v >= p_.v_th;
+    const auto th = static_cast<double>(p_.v_th);
+    s.psi[i] = refractory ? 0.0
+                          : p_.gamma / th *
+                                std::max(0.0, 1.0 - std::abs(static_cast<double>(v) - th) / th);
     s.z[i] = fire ? 1.0 : 0.0;
     s.v[i] = v;
     if (fire) {

@@ -143,6 +143,29 @@ for a, b in (("lif.lyap.h5", "lif.replay.h5"), ("alif.h5", "alif.replay.h5")):
     assert np.array_equal(x, y), (x, y)
 PY
 
+# Trained chip runs: the spectrum after training, measured online, is the one of the
+# chip's final codes, the same that `lyapunov RUN.h5` computes from the file (before this
+# was checked, the online measurement re-mapped Loihi's state-unit weights).
+"$exe" run lif.toml -o loihi_train.h5 -q --set chip.profile=\"loihi\" --set train.rule=\"eprop\" \
+  --set train.iterations=5 --set train.eta=1e-3 --set record.spikes=false
+"$exe" lyapunov loihi_train.h5 -q
+"$exe" run rate.toml -o q4_train.h5 -q --set chip.weight_bits=4 --set train.rule=\"eprop\" \
+  --set train.iterations=5 --set train.eta=0.05 --set record.states=false \
+  --set chip.update_rounding=\"stochastic\"
+"$exe" lyapunov q4_train.h5 -q
+/usr/bin/python3 - <<'PY'
+import h5py, numpy as np
+for name in ("loihi_train", "q4_train"):
+    run, lyap = h5py.File(name + ".h5", "r"), h5py.File(name + ".lyap.h5", "r")
+    codes = sum(int((run["network/final/" + w][...] != run["network/initial/" + w][...]).sum())
+                for w in ("w_in", "w_rec"))
+    assert codes > 0, name  # training moved the codes
+    for g in ("before", "after"):
+        a, b = run[f"lyapunov/{g}/exponents"][:], lyap[f"lyapunov/{g}/exponents"][:]
+        print(name, g, a, b)
+        assert np.array_equal(a, b), (name, g, a, b)
+PY
+
 # Bad input: exit 2, one line naming the key or file, no output file.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/expect_fail.sh"
 expect_fail "lyapunov.k" "$exe" lyapunov rate.toml -o bad.h5 --set lyapunov.k=500

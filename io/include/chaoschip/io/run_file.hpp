@@ -22,6 +22,9 @@ struct weight_set {
   Eigen::MatrixXd w_rec;     // [n_rec, n_rec]
   Eigen::MatrixXd w_out;     // [n_out, n_rec]
   Eigen::MatrixXd feedback;  // [n_rec, n_out]; empty = not stored (final weights)
+  // w_in and w_rec are a chip's codes times their scale (read from a chip run file, or a
+  // chip run's final weights): already on the profile's grid, not to be mapped again.
+  bool dequantized = false;
 };
 
 // SONATA spike layout: /spikes/<population>/{timestamps (float64 ms), node_ids (uint64)},

@@ -88,7 +88,14 @@ struct eprop_settings {
   // x <- floor(x alpha + u) with a uniform u (stochastic rounding), a spike adds the impulse
   // 2^(trace_bits - 2) (standing for c_z), saturation at 2^trace_bits - 1. Forces the
   // dense presynaptic path. `trace_seed` keys the rounding draws.
+  //
+  // With trace_frac_bits >= 0 the traces are instead generic unsigned fixed-point numbers
+  // (the other chip kernels): value = code 2^-trace_frac_bits, a spike adds
+  // round(c_z 2^trace_frac_bits), the decay x alpha is rounded by `trace_rounding`, and
+  // codes saturate at 2^trace_bits - 1.
   int trace_bits = 0;
+  int trace_frac_bits = -1;  // -1: Loihi's impulse traces
+  enum class rounding { nearest, floor, stochastic } trace_rounding = rounding::floor;
   std::uint64_t trace_seed = 0;
   // ALIF: adaptation decay rho and per-neuron strength beta (empty: no adaptation). The
   // eligibility gains the adaptation vector: e = psi (zbar - beta eps[j-1]),

@@ -28,6 +28,9 @@ struct fixed_lif_parameters {
   std::int64_t v_reset = 0;
   int refractory_steps = 0;
   bool reset_to_value = false;  // else reset by subtraction
+  // Learning only: the pseudo-derivative gamma / v_th max(0, 1 - |v - v_th| / v_th) per state
+  // code (0 while refractory), as the float LIF computes it per unit of v.
+  double gamma = 0.3;
 };
 
 class fixed_lif {
@@ -38,6 +41,7 @@ class fixed_lif {
     Eigen::ArrayXd z;
     Eigen::ArrayXi ref;
     std::vector<std::uint32_t> spiking;
+    Eigen::ArrayXd psi;  // pseudo-derivative of the last step (learning)
   };
   static constexpr output_kind output = output_kind::spikes;
 
