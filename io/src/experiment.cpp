@@ -475,7 +475,8 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   // update_mode "direct" rounds each update (pure low precision: under round-to-nearest an
   // update below half a step is lost); "shadow" lets a float64 copy take the updates and
   // re-quantises all of it each time. Loihi's grid is its truncation step, its range
-  // [-256, 256 - step]; the float64 kernel's codes are symmetric, +-(2^(bits-1) - 1).
+  // [-256, 256 - step]; the float64 and fixed kernels' codes are symmetric,
+  // +-(2^(bits-1) - 1), and the fixed kernel's projections hold them in state units.
   const bool shadowed = b.chip && profile.updates == neuromorphic::update_mode::shadow;
   std::array<Eigen::MatrixXd, 2> shadow;  // w_in, w_rec: the float weights before mapping
   if (shadowed) shadow = {out.initial->w_in, out.initial->w_rec};
@@ -613,8 +614,8 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
                                    proj_out.to_dense(), bs, is_spiking);
       } else {
         models::eprop_settings seq_settings = es;
-        // Presynaptic traces at the profile's trace_bits, as Loihi's learning engine keeps
-        // them (on the float64 kernel too: the trace-precision what-if).
+        // Presynaptic traces at the profile's trace_bits: Loihi's impulse traces on its
+        // kernel; elsewhere fixed point with trace_frac_bits, the decay rounded like the state.
         if (profile.trace_bits > 0) {
           seq_settings.trace_bits = profile.trace_bits;
           if (profile.kernel != neuromorphic::kernel_kind::loihi) {
