@@ -48,4 +48,8 @@ void population::weight_factor_post(const Eigen::Ref<const Eigen::MatrixXd>&,
               "' does not expose its Jacobian's weight factors");
 }
 
+void population::diagonal_jacobian(Eigen::VectorXd&, Eigen::VectorXd&, Eigen::VectorXd&) const {
+  throw error("population '" + std::string(model()) + "' has no diagonal Jacobian factors");
+}
+
 }  // namespace chaoschip

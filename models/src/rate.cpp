@@ -52,6 +52,13 @@ void rate::weight_factor_post(const state&, const Eigen::Ref<const Eigen::Matrix
   post = p_.alpha * m;
 }
 
+void rate::diagonal_jacobian(const state& s, Eigen::VectorXd& a, Eigen::VectorXd& c,
+                             Eigen::VectorXd& d) const {
+  a.setConstant(s.h.size(), 1.0 - p_.alpha);
+  c.setConstant(s.h.size(), p_.alpha);
+  d = activation_derivative(p_.phi, s.h).matrix();
+}
+
 Eigen::VectorXd rate::variable(const state& s, std::string_view var) const {
   if (var == "h") return s.h.matrix();
   no_variable("rate", var);

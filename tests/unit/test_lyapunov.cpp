@@ -150,6 +150,55 @@ TEST_CASE("lyapunov: full spectrum sums to log|det D_t| (rate map)", "[lyapunov]
   }
 }
 
+namespace {
+// Forwards everything but the dense Jacobian (so the engine takes its generic path), and
+// counts how often a wrapped system's dense Jacobian is asked for.
+class forwarding_system final : public tangent_system {
+ public:
+  forwarding_system(tangent_system& inner, bool expose_matrix)
+      : inner_(&inner), expose_(expose_matrix) {}
+  std::size_t dim() const noexcept override { return inner_->dim(); }
+  bool separable() const noexcept override { return inner_->separable(); }
+  void apply(Eigen::Ref<Eigen::MatrixXd> q) const override { inner_->apply(q); }
+  bool has_jacobian_matrix() const noexcept override {
+    return expose_ && inner_->has_jacobian_matrix();
+  }
+  void jacobian_matrix(Eigen::MatrixXd& d) const override {
+    ++matrices;
+    inner_->jacobian_matrix(d);
+  }
+  void advance() override { inner_->advance(); }
+  mutable int matrices = 0;
+
+ private:
+  tangent_system* inner_;
+  bool expose_;
+};
+}  // namespace
+
+TEST_CASE("lyapunov: the full-spectrum path (Q in Householder form) equals the generic one",
+          "[lyapunov]") {
+  const Eigen::Index n = 70;
+  const Eigen::MatrixXd w = random_weights(n, 2.0, 11, false);
+  const Eigen::VectorXd h0 = random_state(n, 1.0, 12);
+  thread_pool pool(3);
+  for (const double alpha : {1.0, 0.2}) {
+    for (thread_pool* p : {static_cast<thread_pool*>(nullptr), &pool}) {
+      auto a = rate_net(w, alpha, h0), b = rate_net(w, alpha, h0);
+      forwarding_system fast(*a.sys, true), generic(*b.sys, false);
+      auto o = opts(static_cast<std::size_t>(n), 300, 50);
+      o.pool = p;
+      o.block = 32;  // several blocks, so the pool shares them
+      const auto rf = lyapunov_spectrum(fast, o), rg = lyapunov_spectrum(generic, o);
+      CHECK(fast.matrices == 350);  // one dense Jacobian per step: the fast path ran
+      CHECK(generic.matrices == 0);
+      INFO("alpha " << alpha);
+      CHECK((rf.exponents - rg.exponents).cwiseAbs().maxCoeff() < 1e-11);
+      CHECK_THAT(rf.exponents.sum(), WithinRel(rg.exponents.sum(), 1e-12));
+    }
+  }
+}
+
 TEST_CASE("lyapunov: full spectrum sums to log|det D_t| (rate_ode, and Liouville)", "[lyapunov]") {
   const Eigen::Index n = 40;
   const double dt = 0.1;

@@ -29,6 +29,10 @@ class tangent_system {
   virtual bool separable() const noexcept { return false; }
   // q <- D_t q for the next step at the current state (separable systems only).
   virtual void apply(Eigen::Ref<Eigen::MatrixXd> q) const;
+  // The next step's Jacobian as a dense dim x dim matrix, for systems that can form it in
+  // O(dim^2) (has_jacobian_matrix()); the engine's full-spectrum path uses it.
+  virtual bool has_jacobian_matrix() const noexcept { return false; }
+  virtual void jacobian_matrix(Eigen::MatrixXd& d) const;
   // Advance the trajectory by one step without tangent vectors.
   virtual void advance() = 0;
   // Advance one step and apply its Jacobian to q (dim x k).
@@ -94,6 +98,10 @@ class population_tangent_system final : public tangent_system {
   std::size_t dim() const noexcept override { return pop_->tangent_dim(); }
   bool separable() const noexcept override { return pop_->separable_tangent(); }
   void apply(Eigen::Ref<Eigen::MatrixXd> q) const override;
+  // D = diag(a) + diag(c) W diag(s) for models with diagonal Jacobian factors. W is read
+  // from the projection once: the weights must not change while the system is in use.
+  bool has_jacobian_matrix() const noexcept override;
+  void jacobian_matrix(Eigen::MatrixXd& d) const override;
   void advance() override;
   void step(Eigen::Ref<Eigen::MatrixXd> q) override;
   Eigen::VectorXd state() const override;
@@ -103,6 +111,8 @@ class population_tangent_system final : public tangent_system {
   const Eigen::VectorXd& input_now();
   population* pop_;
   const projection* recurrent_;
+  mutable Eigen::MatrixXd w_;  // recurrent_ as a dense matrix, read on first use
+  mutable Eigen::VectorXd a_, c_, s_;
   input_fn external_;
   std::int64_t t_ = 0;
   Eigen::VectorXd input_;

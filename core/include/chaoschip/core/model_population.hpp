@@ -49,6 +49,13 @@ concept weight_factor_model = requires(const M& m, const typename M::state& s,
   m.weight_factor_post(s, q, out);
 };
 
+// Models whose Jacobian is diag(a) + diag(c) W diag(s) (population::diagonal_jacobian).
+template <class M>
+concept diagonal_jacobian_model = requires(const M& m, const typename M::state& st,
+                                           Eigen::VectorXd& v) {
+  m.diagonal_jacobian(st, v, v, v);
+};
+
 template <class Model>
 class model_population final : public population {
  public:
@@ -146,6 +153,17 @@ class model_population final : public population {
       model_.weight_factor_post(state_, m, post);
     else
       population::weight_factor_post(m, post);
+  }
+
+  bool has_diagonal_jacobian() const noexcept override {
+    return diagonal_jacobian_model<Model> && !joint_tangent_model<Model>;
+  }
+  void diagonal_jacobian(Eigen::VectorXd& a, Eigen::VectorXd& c,
+                         Eigen::VectorXd& s) const override {
+    if constexpr (diagonal_jacobian_model<Model> && !joint_tangent_model<Model>)
+      model_.diagonal_jacobian(state_, a, c, s);
+    else
+      population::diagonal_jacobian(a, c, s);
   }
 
   const Model& model_value() const noexcept { return model_; }

@@ -74,6 +74,12 @@ class population {
                                  Eigen::Ref<Eigen::MatrixXd> pre) const;
   virtual void weight_factor_post(const Eigen::Ref<const Eigen::MatrixXd>& m,
                                   Eigen::Ref<Eigen::MatrixXd> post) const;
+
+  // Models whose Jacobian is D = diag(a) + diag(c) W diag(s) (tangent_dim() == size()):
+  // the three vectors at the current state, so that D can be formed in O(size()^2) (the
+  // Lyapunov engine's full-spectrum path).
+  virtual bool has_diagonal_jacobian() const noexcept { return false; }
+  virtual void diagonal_jacobian(Eigen::VectorXd& a, Eigen::VectorXd& c, Eigen::VectorXd& s) const;
 };
 
 }  // namespace chaoschip

@@ -45,6 +45,9 @@ class rate {
                          Eigen::Ref<Eigen::MatrixXd> pre) const;
   void weight_factor_post(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& m,
                           Eigen::Ref<Eigen::MatrixXd> post) const;
+  // D = diag(a) + diag(c) W diag(s): a = 1 - alpha, c = alpha, s = phi'(h).
+  void diagonal_jacobian(const state& s, Eigen::VectorXd& a, Eigen::VectorXd& c,
+                         Eigen::VectorXd& d) const;
 
   std::vector<std::string> variables() const { return {"h"}; }
   Eigen::VectorXd variable(const state& s, std::string_view var) const;
