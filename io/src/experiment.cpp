@@ -96,10 +96,11 @@ void check_finite_state(const network& net, population_id id, std::int64_t step)
 
 void check_supported(const run_config& c) {
   if (c.train.rule != "none") {
-    if (c.network.model == "rate_ode")
-      throw parameter_error("network.model", quoted(c.network.model),
-                            "\"lif\", \"alif\" or \"rate\" for training in this version "
-                            "(rate_ode training is not implemented yet)");
+    if (c.network.model == "rate_ode" && c.train.rule == "bptt")
+      throw parameter_error("train.rule", quoted(c.train.rule),
+                            "\"eprop\" for network.model = \"rate_ode\" (BPTT through the ODE "
+                            "integrator is not implemented; network.model = \"rate\" is the "
+                            "Euler-discretised network BPTT can train)");
     if (c.chip.kernel == "xylo")
       throw parameter_error("chip.kernel", quoted(c.chip.kernel),
                             "\"float64\", \"fixed\" or \"loihi\" for training (Xylo has no "
@@ -352,6 +353,9 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
         tr.z_events.push_step(r.spikes());
         for (Eigen::Index i = 0; i < fixed->state().psi.size(); ++i)
           psi_row[i] = psi_scale * fixed->state().psi[i];
+      } else if (ode) {
+        tr.z.row(t) = ode->graded().transpose();
+        psi_row = ode->model_value().pseudo_derivative(ode->state()).matrix().transpose();
       } else {
         const auto& rate = dynamic_cast<const model_population<models::rate>&>(r);
         tr.z.row(t) = rate.graded().transpose();
@@ -363,6 +367,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     const model_population<models::lif>* lif = nullptr;
     const model_population<neuromorphic::loihi_lif>* chip = nullptr;
     const model_population<neuromorphic::fixed_lif>* fixed = nullptr;
+    const model_population<models::rate_ode>* ode = nullptr;
     // Ready for a sequence of `steps` steps.
     void clear(Eigen::Index steps, const network& n) {
       y.clear();
@@ -374,6 +379,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
       lif = dynamic_cast<const model_population<models::lif>*>(&n.at(rec));
       chip = dynamic_cast<const model_population<neuromorphic::loihi_lif>*>(&n.at(rec));
       fixed = dynamic_cast<const model_population<neuromorphic::fixed_lif>*>(&n.at(rec));
+      ode = dynamic_cast<const model_population<models::rate_ode>*>(&n.at(rec));
       tr.x.resize(0, 0);
       tr.x_events.clear(n_in);
       tr.z_events.clear(n_rec);
@@ -406,14 +412,18 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   };
   // The recurrent layer's decay and input gain: LIF membrane, or the rate map's leak.
   // On Loihi the membrane decays by (4096 - dv) / 4096 per step.
-  // On the fixed kernel by the u0.decay_bits code of exp(-dt/tau_m).
+  // On the fixed kernel by the u0.decay_bits code of exp(-dt/tau_m). rate_ode: the
+  // exponential-Euler map of one step, h <- e^(-dt/tau) h + (1 - e^(-dt/tau)) (W r + u),
+  // exact for the input (held over the step) and first order in dt for the recurrent term.
+  const bool ode_model = c.network.model == "rate_ode";
   const double alpha = on_chip        ? 1.0 - static_cast<double>(b.chip->loihi.dv) / 4096.0
                        : fixed_kernel ? std::ldexp(static_cast<double>(b.chip->fixed.alpha),
                                                    -b.chip->fixed.decay_bits)
-                       : is_spiking   ? std::exp(-c.network.dt / c.neuron.tau_m)
-                                      : 1.0 - c.neuron.alpha;
-  const double c_z =
-      is_spiking ? (c.neuron.regular_spike_arrival ? 1.0 : 1.0 - alpha) : c.neuron.alpha;
+                       : is_spiking || ode_model ? std::exp(-c.network.dt / c.neuron.tau_m)
+                                                 : 1.0 - c.neuron.alpha;
+  const double c_z = is_spiking  ? (c.neuron.regular_spike_arrival ? 1.0 : 1.0 - alpha)
+                     : ode_model ? 1.0 - alpha
+                                 : c.neuron.alpha;
   const double kappa = c.readout.tau > 0 ? std::exp(-c.network.dt / c.readout.tau) : 0.0;
   const double f_target = c.train.f_target * c.network.dt * 1e-3;
   const double c_reg = is_spiking ? c.train.c_reg : 0.0;
