@@ -390,20 +390,24 @@ int cmd_info(const std::string& path) {
 }
 
 int cmd_chips() {
-  std::cout << fmt::format("{:<10} {:<8} {:>7} {:<16} {:>7} {:>7}  {:<11} {:<9}\n", "profile",
+  std::cout << fmt::format("{:<10} {:<8} {:>7} {:<16} {:>7} {:>7}  {:<11} {:<9} {}\n", "profile",
                            "kernel", "weights", "quantizer", "state", "traces", "rounding",
-                           "overflow");
+                           "overflow", "updates");
   for (const auto& p : neuromorphic::builtin_profiles()) {
     auto bits = [](int b, int frac) {
       if (b == 0) return std::string("float");
       return frac > 0 ? fmt::format("{}.{}", b, frac) : std::to_string(b);
     };
     std::cout << fmt::format(
-        "{:<10} {:<8} {:>7} {:<16} {:>7} {:>7}  {:<11} {:<9}\n", p.name,
+        "{:<10} {:<8} {:>7} {:<16} {:>7} {:>7}  {:<11} {:<9} {}\n", p.name,
         neuromorphic::to_string(p.kernel), bits(p.weight_bits, 0),
         neuromorphic::to_string(p.quantizer), bits(p.state_bits, p.state_frac_bits),
         bits(p.trace_bits, p.trace_frac_bits), neuromorphic::to_string(p.weight_rounding),
-        neuromorphic::to_string(p.state_overflow));
+        neuromorphic::to_string(p.state_overflow),
+        p.kernel == neuromorphic::kernel_kind::xylo
+            ? std::string("none (no on-chip learning)")
+            : fmt::format("{}, {}", neuromorphic::to_string(p.update_rounding),
+                          neuromorphic::to_string(p.updates)));
   }
   std::cout << "\n";
   for (const auto& p : neuromorphic::builtin_profiles())
