@@ -272,16 +272,16 @@ void population_tangent_system::apply(Eigen::Ref<Eigen::MatrixXd> q) const {
   pop_->jacobian_apply(recurrent_, q);
 }
 
-bool population_tangent_system::has_jacobian_matrix() const noexcept {
-  return pop_->separable_tangent() && pop_->has_diagonal_jacobian() &&
-         pop_->tangent_dim() == pop_->size();
+bool dense_jacobian::available(const population& pop) noexcept {
+  return pop.separable_tangent() && pop.has_diagonal_jacobian() && pop.tangent_dim() == pop.size();
 }
 
-void population_tangent_system::jacobian_matrix(Eigen::MatrixXd& d) const {
-  pop_->diagonal_jacobian(a_, c_, s_);
-  const auto n = static_cast<Eigen::Index>(pop_->size());
-  if (recurrent_ && w_.size() == 0) w_ = recurrent_->to_dense();
-  if (recurrent_)
+void dense_jacobian::form(const population& pop, const projection* recurrent,
+                          Eigen::MatrixXd& d) const {
+  pop.diagonal_jacobian(a_, c_, s_);
+  const auto n = static_cast<Eigen::Index>(pop.size());
+  if (recurrent && w_.size() == 0) w_ = recurrent->to_dense();
+  if (recurrent)
     d.noalias() = c_.asDiagonal() * w_ * s_.asDiagonal();
   else
     d.setZero(n, n);

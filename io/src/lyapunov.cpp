@@ -115,6 +115,8 @@ class recording_system final : public tangent_system {
   std::size_t dim() const noexcept override { return inner_->dim(); }
   bool separable() const noexcept override { return inner_->separable(); }
   void apply(Eigen::Ref<Eigen::MatrixXd> q) const override { inner_->apply(q); }
+  bool has_jacobian_matrix() const noexcept override { return inner_->has_jacobian_matrix(); }
+  void jacobian_matrix(Eigen::MatrixXd& d) const override { inner_->jacobian_matrix(d); }
   void advance() override {
     inner_->advance();
     record();

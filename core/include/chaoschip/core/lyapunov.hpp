@@ -85,6 +85,19 @@ double twin_largest_exponent(tangent_system& system, tangent_system& twin,
 // are >= 0 but the spectrum is not complete (k < full_dim).
 double kaplan_yorke_dimension(const Eigen::VectorXd& descending, std::size_t full_dim);
 
+// A population's Jacobian D = diag(a) + diag(c) W diag(s) formed as a dense matrix, for
+// models with diagonal Jacobian factors (population::diagonal_jacobian). W is read from
+// the projection once: the weights must not change while it is in use.
+class dense_jacobian {
+ public:
+  static bool available(const population& pop) noexcept;
+  void form(const population& pop, const projection* recurrent, Eigen::MatrixXd& d) const;
+
+ private:
+  mutable Eigen::MatrixXd w_;
+  mutable Eigen::VectorXd a_, c_, s_;
+};
+
 // A population driven through its own recurrent projection (delay 1: the Jacobian of a
 // step is a function of the state before it) and an external input per step. For
 // continuous coupling (rate_ode) the projection is integrated inside the model.
@@ -98,10 +111,8 @@ class population_tangent_system final : public tangent_system {
   std::size_t dim() const noexcept override { return pop_->tangent_dim(); }
   bool separable() const noexcept override { return pop_->separable_tangent(); }
   void apply(Eigen::Ref<Eigen::MatrixXd> q) const override;
-  // D = diag(a) + diag(c) W diag(s) for models with diagonal Jacobian factors. W is read
-  // from the projection once: the weights must not change while the system is in use.
-  bool has_jacobian_matrix() const noexcept override;
-  void jacobian_matrix(Eigen::MatrixXd& d) const override;
+  bool has_jacobian_matrix() const noexcept override { return dense_jacobian::available(*pop_); }
+  void jacobian_matrix(Eigen::MatrixXd& d) const override { jac_.form(*pop_, recurrent_, d); }
   void advance() override;
   void step(Eigen::Ref<Eigen::MatrixXd> q) override;
   Eigen::VectorXd state() const override;
@@ -111,8 +122,7 @@ class population_tangent_system final : public tangent_system {
   const Eigen::VectorXd& input_now();
   population* pop_;
   const projection* recurrent_;
-  mutable Eigen::MatrixXd w_;  // recurrent_ as a dense matrix, read on first use
-  mutable Eigen::VectorXd a_, c_, s_;
+  dense_jacobian jac_;
   input_fn external_;
   std::int64_t t_ = 0;
   Eigen::VectorXd input_;
@@ -137,6 +147,8 @@ class replay_tangent_system final : public tangent_system {
   std::size_t dim() const noexcept override { return pop_->tangent_dim(); }
   bool separable() const noexcept override { return pop_->separable_tangent(); }
   void apply(Eigen::Ref<Eigen::MatrixXd> q) const override;
+  bool has_jacobian_matrix() const noexcept override { return dense_jacobian::available(*pop_); }
+  void jacobian_matrix(Eigen::MatrixXd& d) const override { jac_.form(*pop_, recurrent_, d); }
   void advance() override;
   void step(Eigen::Ref<Eigen::MatrixXd> q) override;
 
@@ -148,6 +160,7 @@ class replay_tangent_system final : public tangent_system {
   input_fn external_;
   std::int64_t t0_, rows_ = 0, row_ = 0;
   Eigen::VectorXd input_;
+  dense_jacobian jac_;
 };
 
 }  // namespace chaoschip
