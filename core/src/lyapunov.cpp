@@ -241,7 +241,8 @@ population_tangent_system::population_tangent_system(population& pop, const proj
       recurrent_(recurrent),
       external_(std::move(external)),
       input_(Eigen::VectorXd::Zero(static_cast<Eigen::Index>(pop.size()))),
-      vars_(pop.variables()) {
+      vars_(pop.variables()),
+      jac_(pop, recurrent) {
   if (pop.continuous_coupling()) pop.set_coupling(recurrent);
 }
 
@@ -269,23 +270,42 @@ const Eigen::VectorXd& population_tangent_system::input_now() {
 }
 
 void population_tangent_system::apply(Eigen::Ref<Eigen::MatrixXd> q) const {
-  pop_->jacobian_apply(recurrent_, q);
+  if (jac_.available())
+    jac_.apply(*pop_, q);
+  else
+    pop_->jacobian_apply(recurrent_, q);
 }
 
-bool dense_jacobian::available(const population& pop) noexcept {
-  return pop.separable_tangent() && pop.has_diagonal_jacobian() && pop.tangent_dim() == pop.size();
+dense_jacobian::dense_jacobian(const population& pop, const projection* recurrent)
+    : available_(pop.separable_tangent() && pop.has_diagonal_jacobian() &&
+                 pop.tangent_dim() == pop.size()) {
+  if (available_ && recurrent) w_ = recurrent->to_dense();
 }
 
-void dense_jacobian::form(const population& pop, const projection* recurrent,
-                          Eigen::MatrixXd& d) const {
+void dense_jacobian::form(const population& pop, Eigen::MatrixXd& d) const {
   pop.diagonal_jacobian(a_, c_, s_);
   const auto n = static_cast<Eigen::Index>(pop.size());
-  if (recurrent && w_.size() == 0) w_ = recurrent->to_dense();
-  if (recurrent)
+  if (w_.size() > 0)
     d.noalias() = c_.asDiagonal() * w_ * s_.asDiagonal();
   else
     d.setZero(n, n);
   d.diagonal() += a_;
+}
+
+void dense_jacobian::apply(const population& pop, Eigen::Ref<Eigen::MatrixXd> q) const {
+  Eigen::VectorXd a, c, s;  // locals: blocks may run concurrently
+  pop.diagonal_jacobian(a, c, s);
+  if (w_.size() == 0) {
+    q = a.asDiagonal() * q;
+    return;
+  }
+  // Row-major throughout: Eigen's product of a row-major N x N and a thin row-major N x k
+  // matrix is about 1.4x faster than the column-major one at N = 1000.
+  using rows = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const rows sq = s.asDiagonal() * q;
+  rows wq(q.rows(), q.cols());
+  wq.noalias() = w_ * sq;
+  q = a.asDiagonal() * q + c.asDiagonal() * wq;
 }
 
 void population_tangent_system::advance() {
@@ -323,7 +343,8 @@ replay_tangent_system::replay_tangent_system(population& pop, const projection* 
       states_(std::move(states)),
       external_(std::move(external)),
       t0_(t0),
-      input_(Eigen::VectorXd::Zero(static_cast<Eigen::Index>(pop.size()))) {
+      input_(Eigen::VectorXd::Zero(static_cast<Eigen::Index>(pop.size()))),
+      jac_(pop, recurrent) {
   if (pop.continuous_coupling()) pop.set_coupling(recurrent);
   for (const auto& var : pop.variables()) {
     const auto it =
@@ -354,7 +375,10 @@ void replay_tangent_system::load(std::int64_t row) {
 }
 
 void replay_tangent_system::apply(Eigen::Ref<Eigen::MatrixXd> q) const {
-  pop_->jacobian_apply(recurrent_, q);
+  if (jac_.available())
+    jac_.apply(*pop_, q);
+  else
+    pop_->jacobian_apply(recurrent_, q);
 }
 
 void replay_tangent_system::advance() {

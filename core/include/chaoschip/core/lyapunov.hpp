@@ -85,16 +85,23 @@ double twin_largest_exponent(tangent_system& system, tangent_system& twin,
 // are >= 0 but the spectrum is not complete (k < full_dim).
 double kaplan_yorke_dimension(const Eigen::VectorXd& descending, std::size_t full_dim);
 
-// A population's Jacobian D = diag(a) + diag(c) W diag(s) formed as a dense matrix, for
-// models with diagonal Jacobian factors (population::diagonal_jacobian). W is read from
-// the projection once: the weights must not change while it is in use.
+// A population's Jacobian D = diag(a) + diag(c) W diag(s), for models with diagonal
+// Jacobian factors (population::diagonal_jacobian): formed as a dense matrix, or applied to
+// tangent vectors through a row-major copy of W (the layout the thin products run fastest
+// on). W is read from the projection at construction: the weights must not change while
+// it is in use.
 class dense_jacobian {
  public:
-  static bool available(const population& pop) noexcept;
-  void form(const population& pop, const projection* recurrent, Eigen::MatrixXd& d) const;
+  dense_jacobian(const population& pop, const projection* recurrent);
+  bool available() const noexcept { return available_; }
+  // One caller at a time.
+  void form(const population& pop, Eigen::MatrixXd& d) const;
+  // Safe to call concurrently on different blocks of tangent vectors.
+  void apply(const population& pop, Eigen::Ref<Eigen::MatrixXd> q) const;
 
  private:
-  mutable Eigen::MatrixXd w_;
+  bool available_ = false;
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> w_;  // empty: no W
   mutable Eigen::VectorXd a_, c_, s_;
 };
 
@@ -111,8 +118,8 @@ class population_tangent_system final : public tangent_system {
   std::size_t dim() const noexcept override { return pop_->tangent_dim(); }
   bool separable() const noexcept override { return pop_->separable_tangent(); }
   void apply(Eigen::Ref<Eigen::MatrixXd> q) const override;
-  bool has_jacobian_matrix() const noexcept override { return dense_jacobian::available(*pop_); }
-  void jacobian_matrix(Eigen::MatrixXd& d) const override { jac_.form(*pop_, recurrent_, d); }
+  bool has_jacobian_matrix() const noexcept override { return jac_.available(); }
+  void jacobian_matrix(Eigen::MatrixXd& d) const override { jac_.form(*pop_, d); }
   void advance() override;
   void step(Eigen::Ref<Eigen::MatrixXd> q) override;
   Eigen::VectorXd state() const override;
@@ -122,11 +129,11 @@ class population_tangent_system final : public tangent_system {
   const Eigen::VectorXd& input_now();
   population* pop_;
   const projection* recurrent_;
-  dense_jacobian jac_;
   input_fn external_;
   std::int64_t t_ = 0;
   Eigen::VectorXd input_;
   std::vector<std::string> vars_;
+  dense_jacobian jac_;
 };
 
 // A recorded trajectory replayed: the state is set from the recorded rows instead of being
@@ -147,8 +154,8 @@ class replay_tangent_system final : public tangent_system {
   std::size_t dim() const noexcept override { return pop_->tangent_dim(); }
   bool separable() const noexcept override { return pop_->separable_tangent(); }
   void apply(Eigen::Ref<Eigen::MatrixXd> q) const override;
-  bool has_jacobian_matrix() const noexcept override { return dense_jacobian::available(*pop_); }
-  void jacobian_matrix(Eigen::MatrixXd& d) const override { jac_.form(*pop_, recurrent_, d); }
+  bool has_jacobian_matrix() const noexcept override { return jac_.available(); }
+  void jacobian_matrix(Eigen::MatrixXd& d) const override { jac_.form(*pop_, d); }
   void advance() override;
   void step(Eigen::Ref<Eigen::MatrixXd> q) override;
 
