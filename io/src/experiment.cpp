@@ -112,7 +112,8 @@ void check_supported(const run_config& c) {
           "chip.trace_frac_bits", std::to_string(c.chip.trace_frac_bits),
           "an integer in [1, chip.trace_bits = " + std::to_string(c.chip.trace_bits) +
               "] for fixed-point traces (value = code 2^-trace_frac_bits)");
-    if (c.chip.trace_bits > 0 && c.train.rule == "eprop" && c.network.model == "rate")
+    if (c.chip.trace_bits > 0 && c.train.rule == "eprop" &&
+        (c.network.model == "rate" || c.network.model == "rate_ode"))
       throw parameter_error("chip.trace_bits", std::to_string(c.chip.trace_bits),
                             "0 for a rate network (the integer traces count spikes; "
                             "network.model = \"lif\" or \"alif\")");
@@ -421,9 +422,12 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
                                                    -b.chip->fixed.decay_bits)
                        : is_spiking || ode_model ? std::exp(-c.network.dt / c.neuron.tau_m)
                                                  : 1.0 - c.neuron.alpha;
-  const double c_z = is_spiking  ? (c.neuron.regular_spike_arrival ? 1.0 : 1.0 - alpha)
-                     : ode_model ? 1.0 - alpha
-                                 : c.neuron.alpha;
+  // The input gain: the fixed kernel maps weights with the exact c_in, not 1 - its
+  // decay code.
+  const double c_z = fixed_kernel ? float_lif_of(c).c_in
+                     : is_spiking ? (c.neuron.regular_spike_arrival ? 1.0 : 1.0 - alpha)
+                     : ode_model  ? 1.0 - alpha
+                                  : c.neuron.alpha;
   const double kappa = c.readout.tau > 0 ? std::exp(-c.network.dt / c.readout.tau) : 0.0;
   const double f_target = c.train.f_target * c.network.dt * 1e-3;
   const double c_reg = is_spiking ? c.train.c_reg : 0.0;
@@ -490,6 +494,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   const bool shadowed = b.chip && profile.updates == neuromorphic::update_mode::shadow;
   std::array<Eigen::MatrixXd, 2> shadow;  // w_in, w_rec: the float weights before mapping
   if (shadowed) shadow = {out.initial->w_in, out.initial->w_rec};
+  std::int64_t chip_updates = 0;
   auto chip_update = [&](optimizer& o, std::size_t slot, projection& p,
                          neuromorphic::chip_weights& cw, const Eigen::MatrixXd& g, bool no_diag) {
     auto* loihi = dynamic_cast<neuromorphic::loihi_dense*>(&p);
@@ -507,6 +512,12 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     }
     const Eigen::VectorXd scale =
         cw.scale.size() == 1 ? Eigen::VectorXd::Constant(codes.rows(), cw.scale[0]) : cw.scale;
+    // NaN would not survive rounding to a code as NaN: it would become a clipped extreme.
+    if (!g.allFinite())
+      throw numerical_error(
+          slot == 0 ? "update of w_in on the chip" : "update of w_rec on the chip", chip_updates,
+          "the gradient is not finite");
+    ++chip_updates;
     const std::uint64_t call = updates.next_call();
     auto rounded = [&](Eigen::Index i, double steps) {
       const double u = updates.uniform(call, static_cast<std::uint64_t>(i));

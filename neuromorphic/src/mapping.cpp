@@ -155,6 +155,13 @@ chip_mapping map_fixed(const chip_profile& p, const float_lif& f, const Eigen::M
   }
   m.sigma = std::ldexp(1.0, p.state_frac_bits);
   fp.v_th = std::llround(f.v_th * m.sigma);
+  // A threshold of 0 codes makes every neuron fire every step (and the pseudo-derivative
+  // undefined): the state's fractional bits must resolve v_th.
+  if (fp.v_th < 1)
+    throw parameter_error(
+        "chip.state_frac_bits", std::to_string(p.state_frac_bits),
+        "enough fractional bits to represent neuron.v_th = " + std::to_string(f.v_th) +
+            " (at least " + std::to_string(static_cast<int>(std::ceil(-std::log2(f.v_th)))) + ")");
   fp.v_reset = std::llround(f.v_reset * m.sigma);
   fp.refractory_steps = static_cast<int>(std::lround(f.t_ref / f.dt));
   fp.reset_to_value = f.reset_to_value;

@@ -102,6 +102,9 @@ TEST_CASE("quantised learning: round-to-nearest loses small updates unless a sha
 
 TEST_CASE("quantised learning: integer traces need a spiking network", "[chip][learning]") {
   CHECK_THROWS_WITH(run({"chip.trace_bits=7"}), Catch::Contains("chip.trace_bits"));
+  CHECK_THROWS_WITH(
+      run({"network.model=\"rate_ode\"", "chip.trace_bits=16", "chip.trace_frac_bits=11"}),
+      Catch::Contains("chip.trace_bits"));
 }
 
 namespace {
@@ -162,4 +165,8 @@ TEST_CASE("learning on chips: xylo has no on-chip learning, and fixed-point trac
                     Catch::Contains("chip.kernel") && Catch::Contains("no on-chip learning"));
   CHECK_THROWS_WITH(one_lif_iteration({"chip.weight_bits=8", "chip.trace_bits=8"}),
                     Catch::Contains("chip.trace_frac_bits"));
+  // A fixed-point state too coarse for the threshold (v_th = 0.03 needs 6 fractional bits).
+  CHECK_THROWS_WITH(one_lif_iteration({"chip.profile=\"spinnaker\"", "chip.state_frac_bits=4"}),
+                    Catch::Contains("chip.state_frac_bits"));
+  CHECK_NOTHROW(one_lif_iteration({"chip.profile=\"spinnaker\"", "chip.state_frac_bits=6"}));
 }
