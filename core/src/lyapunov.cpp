@@ -46,25 +46,31 @@ void check_options(const tangent_system& sys, const lyapunov_options& o) {
   if (o.block < 1) throw parameter_error("lyapunov.block", std::to_string(o.block), ">= 1");
 }
 
-// One step of trajectory and tangent vectors. Separable systems apply the Jacobian to
-// fixed blocks of columns (the same blocks for every pool size, so results do not depend
-// on the number of threads), in parallel when a pool is given.
-void propagate(tangent_system& sys, Eigen::MatrixXd& q, const lyapunov_options& o) {
-  if (!sys.separable()) {
-    sys.step(q);
-    return;
-  }
-  const auto k = static_cast<std::size_t>(q.cols());
-  const std::size_t blocks = (k + o.block - 1) / o.block;
+// f on fixed blocks of o.block columns of m (the same blocks for every pool size, so
+// results do not depend on the number of threads), in parallel when a pool is given.
+template <class F>
+void for_column_blocks(Eigen::MatrixXd& m, const lyapunov_options& o, F f) {
+  const auto cols = static_cast<std::size_t>(m.cols());
+  const std::size_t blocks = (cols + o.block - 1) / o.block;
   auto one = [&](std::size_t b) {
-    const auto first = static_cast<Eigen::Index>(b * o.block);
-    const auto width = static_cast<Eigen::Index>(std::min(o.block, k - b * o.block));
-    sys.apply(q.middleCols(first, width));
+    auto block = m.middleCols(static_cast<Eigen::Index>(b * o.block),
+                              static_cast<Eigen::Index>(std::min(o.block, cols - b * o.block)));
+    f(block);
   };
   if (o.pool && blocks > 1)
     o.pool->parallel_for(blocks, one);
   else
     for (std::size_t b = 0; b < blocks; ++b) one(b);
+}
+
+// One step of trajectory and tangent vectors; separable systems apply the Jacobian to
+// column blocks.
+void propagate(tangent_system& sys, Eigen::MatrixXd& q, const lyapunov_options& o) {
+  if (!sys.separable()) {
+    sys.step(q);
+    return;
+  }
+  for_column_blocks(q, o, [&](auto& block) { sys.apply(block); });
   sys.advance();
 }
 
@@ -78,18 +84,8 @@ void propagate_implicit(tangent_system& sys, const Eigen::HouseholderQR<Eigen::M
                         const lyapunov_options& o) {
   sys.jacobian_matrix(d);
   dt = d.transpose();
-  const auto n = static_cast<std::size_t>(dt.cols());
-  const std::size_t width = o.block;  // fixed blocks: cache-sized, and the same for any pool
-  const std::size_t blocks = (n + width - 1) / width;
-  auto one = [&](std::size_t b) {
-    auto block = dt.middleCols(static_cast<Eigen::Index>(b * width),
-                               static_cast<Eigen::Index>(std::min(width, n - b * width)));
-    qr.householderQ().transpose().applyThisOnTheLeft(block);
-  };
-  if (o.pool && blocks > 1)
-    o.pool->parallel_for(blocks, one);
-  else
-    for (std::size_t b = 0; b < blocks; ++b) one(b);
+  for_column_blocks(dt, o,
+                    [&](auto& block) { qr.householderQ().transpose().applyThisOnTheLeft(block); });
   q = dt.transpose();
   sys.advance();
 }
@@ -270,10 +266,7 @@ const Eigen::VectorXd& population_tangent_system::input_now() {
 }
 
 void population_tangent_system::apply(Eigen::Ref<Eigen::MatrixXd> q) const {
-  if (jac_.available())
-    jac_.apply(*pop_, q);
-  else
-    pop_->jacobian_apply(recurrent_, q);
+  jac_.apply(*pop_, recurrent_, q);
 }
 
 dense_jacobian::dense_jacobian(const population& pop, const projection* recurrent)
@@ -292,7 +285,12 @@ void dense_jacobian::form(const population& pop, Eigen::MatrixXd& d) const {
   d.diagonal() += a_;
 }
 
-void dense_jacobian::apply(const population& pop, Eigen::Ref<Eigen::MatrixXd> q) const {
+void dense_jacobian::apply(const population& pop, const projection* recurrent,
+                           Eigen::Ref<Eigen::MatrixXd> q) const {
+  if (!available_) {
+    pop.jacobian_apply(recurrent, q);
+    return;
+  }
   Eigen::VectorXd a, c, s;  // locals: blocks may run concurrently
   pop.diagonal_jacobian(a, c, s);
   if (w_.size() == 0) {
@@ -375,10 +373,7 @@ void replay_tangent_system::load(std::int64_t row) {
 }
 
 void replay_tangent_system::apply(Eigen::Ref<Eigen::MatrixXd> q) const {
-  if (jac_.available())
-    jac_.apply(*pop_, q);
-  else
-    pop_->jacobian_apply(recurrent_, q);
+  jac_.apply(*pop_, recurrent_, q);
 }
 
 void replay_tangent_system::advance() {

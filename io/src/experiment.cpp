@@ -565,9 +565,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   // The weights the float dynamics see: on the chip, the codes times their scale.
   const bool quantised = b.chip.has_value();
   auto float_weights = [&](projection& p, const neuromorphic::chip_weights* cw) {
-    if (!cw) return p.to_dense();
-    return Eigen::MatrixXd(cw->scale.size() == 1 ? Eigen::MatrixXd(cw->codes * cw->scale[0])
-                                                 : cw->scale.asDiagonal() * cw->codes);
+    return cw ? neuromorphic::dequantize(*cw) : p.to_dense();
   };
   // Flossing epochs per [floss]; `at` = training iterations done so far.
   std::int64_t floss_count = 0;

@@ -218,12 +218,12 @@ chip_mapping map_float(const chip_profile& p, const Eigen::MatrixXd& w_in,
   return m;
 }
 
+}  // namespace
+
 Eigen::MatrixXd dequantize(const chip_weights& w) {
   if (w.scale.size() == 1) return w.codes * w.scale[0];
   return w.scale.asDiagonal() * w.codes;
 }
-
-}  // namespace
 
 Eigen::MatrixXd chip_mapping::dequantized_in() const {
   return dequantize(w_in);

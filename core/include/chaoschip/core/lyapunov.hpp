@@ -96,8 +96,10 @@ class dense_jacobian {
   bool available() const noexcept { return available_; }
   // One caller at a time.
   void form(const population& pop, Eigen::MatrixXd& d) const;
-  // Safe to call concurrently on different blocks of tangent vectors.
-  void apply(const population& pop, Eigen::Ref<Eigen::MatrixXd> q) const;
+  // q <- D q; through the model's jacobian_apply when not available(). Safe to call
+  // concurrently on different blocks of tangent vectors.
+  void apply(const population& pop, const projection* recurrent,
+             Eigen::Ref<Eigen::MatrixXd> q) const;
 
  private:
   bool available_ = false;

@@ -29,6 +29,9 @@ struct chip_weights {
   Eigen::VectorXd scale;  // float weight per code (size 1, or per row): w ~ codes * scale
 };
 
+// The float weights codes stand for: codes times their (per-tensor or per-row) scale.
+Eigen::MatrixXd dequantize(const chip_weights& w);
+
 struct chip_mapping {
   kernel_kind kernel = kernel_kind::float64;
   loihi_lif_parameters loihi;
