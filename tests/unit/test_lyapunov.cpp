@@ -84,7 +84,8 @@ double log_abs_det(const Eigen::MatrixXd& d) {
   return lu.matrixLU().diagonal().array().abs().log().sum();
 }
 
-// Mean-field largest exponent of x <- tanh(g W x), W_ij ~ N(0, 1/N) (lyapunov.md, 3):
+// Mean-field largest exponent of x <- tanh(g W x), W_ij ~ N(0, 1/N)
+// (docs/lyapunov.md, "Reference values", 3):
 // q = g^2 E[tanh(sqrt(q) z)^2], lambda = 0.5 ln(g^2 E[(1 - tanh(sqrt(q) z)^2)^2]).
 double gaussian_mean(const std::function<double(double)>& f) {
   const int m = 20001;
@@ -379,7 +380,7 @@ TEST_CASE("lyapunov: the Lorenz system through the same engine and Odeint", "[ly
 
 TEST_CASE("lyapunov: continuous-time rate network across the transition", "[lyapunov]") {
   // dh/dt = -h + g W tanh(h), zero diagonal, RK4 with the variational equation at
-  // dt = 0.1 tau; 100 tau warm-up, 300 tau counted (lyapunov.md, 4).
+  // dt = 0.1 tau; 100 tau warm-up, 300 tau counted (docs/lyapunov.md, "Reference values", 4).
   const double dt = 0.1;
   auto lambda_max = [&](Eigen::Index n, double g, std::uint64_t seed) {
     auto net = ode_net(random_weights(n, g, seed, true), dt, random_state(n, 1.0, seed + 100),

@@ -1,5 +1,5 @@
 #pragma once
-// Input files in the case-file layout (INTERFACE.md, "Input files"): initial weights for
+// Input files in the case-file layout (docs/file_format.md, "Case files"): initial weights for
 // network.init = "file" and inputs/targets for task.name = "file". Every missing dataset,
 // wrong type or shape that disagrees with the config is a file_error naming the file and
 // the dataset.

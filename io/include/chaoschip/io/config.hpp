@@ -1,5 +1,5 @@
 #pragma once
-// The run configuration: every key of INTERFACE.md ("Config (TOML)") with its default,
+// The run configuration: every key of docs/config.md (stable names) with its default,
 // parsed from TOML, validated (unknown keys, wrong types and out-of-range values are
 // parameter_errors naming the dotted key and its line), and written back as TOML.
 #include <cstdint>

@@ -62,7 +62,7 @@ chip_data chip_data_of(const neuromorphic::chip_mapping& mapping,
 // The embedded default experiment of `chaoschip run` (TOML text).
 std::string_view default_experiment_toml();
 
-// The small gain study `chaoschip run` adds to its embedded default (INTERFACE.md): the
+// The small gain study `chaoschip run` adds to its embedded default (docs/file_format.md): the
 // default network trained with e-prop (Adam 5e-3, 30 iterations; then `overrides`, as
 // --set) from gains 0.5, 2 and 8 on the float64 and the loihi profile. One row per point:
 // network.gain, chip.profile, final_loss, lambda_max_before/after.

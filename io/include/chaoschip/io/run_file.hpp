@@ -1,5 +1,5 @@
 #pragma once
-// HDF5 run files (INTERFACE.md, "HDF5 output"): written atomically, readable by h5py and
+// HDF5 run files (docs/file_format.md, a stable layout): written atomically, readable by h5py and
 // h5dump. Root attributes chaoschip_version, git_revision, created (ISO 8601) and config
 // (the resolved config as TOML text).
 #include <cstdint>
@@ -62,7 +62,7 @@ struct chip_data {
   std::map<std::string, Eigen::MatrixXd> shadow;
 };
 
-// /lyapunov/<group>/: a spectrum (INTERFACE.md) with what chaoschip adds to it.
+// /lyapunov/<group>/: a spectrum (docs/file_format.md) with what chaoschip adds to it.
 struct lyapunov_data {
   Eigen::VectorXd exponents;                   // [k], descending, 1/step
   Eigen::MatrixXd convergence;                 // [checkpoints, k] running estimates

@@ -1,5 +1,5 @@
 #pragma once
-// Sweeps (INTERFACE.md "sweep"): the cartesian product of grids x seeds, one run file per
+// Sweeps (docs/sweep.md): the cartesian product of grids x seeds, one run file per
 // point in a directory, DIR/summary.h5 (a table of every point plus HDF5 external links to
 // the point files) and DIR/summary.csv. Points are independent: they run on a thread pool,
 // or are shared across MPI ranks by the caller (point i goes to rank i mod size).

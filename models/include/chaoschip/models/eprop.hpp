@@ -1,6 +1,6 @@
 #pragma once
 // e-prop (Bellec et al. 2020) for LIF networks with a leaky readout, as NEST's
-// *_bsshslm_2020 models compute it (../shared/specs/eprop_bsshslm_2020.md, sections 4-6).
+// *_bsshslm_2020 models compute it (docs/eprop_nest.md, sections 3-6).
 //
 // From one sequence's trajectory (input spikes x, recurrent spikes z, pseudo-derivatives
 // psi, readout y, all [T, n]) the gradients are
@@ -99,10 +99,10 @@ struct eprop_settings {
   std::uint64_t trace_seed = 0;
   // ALIF: adaptation decay rho and per-neuron strength beta (empty: no adaptation). The
   // eligibility gains the adaptation vector: e = psi (zbar - beta eps[j-1]),
-  // eps[j] = rho eps[j-1] + e[j] (spec section 10).
+  // eps[j] = rho eps[j-1] + e[j] (docs/eprop_nest.md, section 4).
   double rho = 0.0;
   Eigen::VectorXd beta;
-  // NEST's "late learning signal" (spec section 5.1): NEST computes an input synapse's
+  // NEST's "late learning signal" (docs/eprop_nest.md, section 5): NEST computes an input synapse's
   // gradient when the presynaptic neuron's first spike of the next interval arrives; when
   // that is at interval step 1, the learning signal of the last step has not arrived yet,
   // and the term L_r[T-1] ebar_rp[T-1] is missing. These are the inputs spiking at step 1 of

@@ -1,5 +1,5 @@
 #pragma once
-// Initial weights (INTERFACE.md network.init): gaussian g N(0,1)/sqrt(fan_in), orthogonal
+// Initial weights (network.init, docs/models.md): gaussian g N(0,1)/sqrt(fan_in), orthogonal
 // (a Haar-random orthogonal matrix scaled by g), both drawn from a named random stream.
 #include <Eigen/Core>
 

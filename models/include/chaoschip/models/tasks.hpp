@@ -1,5 +1,5 @@
 #pragma once
-// The study's tasks (../shared/specs/study.md), generated in C++ from the seed: every
+// The study's tasks (docs/study.md, docs/tasks.md), generated in C++ from the seed: every
 // sequence is a pure function of (seed, task name, sequence index).
 #include <cstdint>
 #include <memory>
