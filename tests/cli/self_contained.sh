@@ -7,7 +7,8 @@
 #   2. no relative path (`../...`) at the start of a word leaves the repository;
 #   3. every relative markdown link in a *.md file points to an existing file;
 #   4. every docs page named anywhere as docs/<page>.md exists;
-#   5. every page under docs/ is indexed in docs/README.md.
+#   5. every page under docs/ is indexed in docs/README.md;
+#   6. every `path` in backticks in a *.md file that starts with a top-level folder exists.
 # Each failure lists file:line and the offending text. The patterns are built from pieces,
 # so that this script does not match them itself.
 # Usage: self_contained.sh CHAOSCHIP DATA_DIR (neither is used: the test reads the sources)
@@ -52,6 +53,8 @@ hits = []
 link = re.compile(r'\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)')
 updir = re.compile(start + r'((?:\.\./)+[^\s"\'`)>,:;]*)')
 docs_md = re.compile(r'(?<![\w./-])docs/([\w./-]+?\.md)\b')
+quoted = re.compile(r'`([^`\s]+)`')
+tops = {f.split('/')[0] for f in files if '/' in f}
 texts = {}
 for rel in files:
     text = text_of(rel)
@@ -82,6 +85,13 @@ for rel in files:
                     hits.append(f'{where}: link leaves the repository: {target}')
                 elif not os.path.exists(path):
                     hits.append(f'{where}: link to a missing file: {target}')
+            for m in quoted.finditer(line):
+                path = m.group(1).rstrip('.,:;')
+                # Repository paths only; placeholders (<name>, *, {a,b}, $VAR) name no file.
+                if path.split('/')[0] in tops and '/' in path and \
+                        not re.search(r'[<>*{}$\[\]]', path) and \
+                        not os.path.exists(os.path.join(root, path)):
+                    hits.append(f'{where}: no such file: {path}')
 
 index = texts.get('docs/README.md', '')
 for rel in files:
