@@ -77,8 +77,9 @@ void check_output_file(const std::string& path) {
   const long name_max = ::pathconf(dir.c_str(), _PC_NAME_MAX);
   const std::size_t limit = name_max > 0 ? static_cast<std::size_t>(name_max) : NAME_MAX;
   if (name.size() + kTemporaryExtra > limit)
-    throw file_error(path, fmt::format("file name too long ({} characters; at most {} here)",
-                                       name.size(), limit > kTemporaryExtra ? limit - kTemporaryExtra : 0));
+    throw file_error(path,
+                     fmt::format("file name too long ({} characters; at most {} here)", name.size(),
+                                 limit > kTemporaryExtra ? limit - kTemporaryExtra : 0));
   if (path.size() + kTemporaryExtra >= PATH_MAX)
     throw file_error(path, fmt::format("path too long ({} characters)", path.size()));
 }
@@ -119,11 +120,10 @@ void check_not_an_input(const std::string& output, const std::vector<std::string
   for (const auto& input : inputs) {
     struct stat in {};
     if (!stat_path(input, in) || in.st_dev != out.st_dev || in.st_ino != out.st_ino) continue;
-    const std::string same =
-        input == output ? std::string("is an input file")
-                        : fmt::format("is the same file as the input '{}'", input);
-    throw file_error(output,
-                     same + "; chaoschip " + command + " never writes over its input");
+    const std::string same = input == output
+                                 ? std::string("is an input file")
+                                 : fmt::format("is the same file as the input '{}'", input);
+    throw file_error(output, same + "; chaoschip " + command + " never writes over its input");
   }
 }
 
@@ -133,6 +133,8 @@ std::string describe_write_error(int error_number) {
       return "no space left on device";
     case EDQUOT:
       return "disk quota exceeded";
+    case EFBIG:
+      return "file too large";
     default:
       return std::generic_category().message(error_number);
   }
