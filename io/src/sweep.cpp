@@ -191,8 +191,9 @@ point_result run_point(const sweep_spec& spec, const sweep_point& p) {
   }
   r.state = point_state::failed;
   std::error_code ec;
-  // A stale file of another config must not be summarised; an input is never removed.
-  if (!is_input) fs::remove(file, ec);
+  // A stale file of another config must not be summarised; an input, a device or a FIFO
+  // under a point's name is never removed.
+  if (!is_input && fs::is_regular_file(file, ec)) fs::remove(file, ec);
   try {
     write_text_atomically(note, std::to_string(r.exit_code) + "\n" + r.error + "\n");
   } catch (const error&) {

@@ -128,11 +128,13 @@ expect "case.h5 unchanged" "$(cmp case.h5 "$data/nest_eprop_regression_case.h5" 
 cp "$data/nest_eprop_regression_case.h5" case.h5
 expect "link.h5 is still a symlink" -L link.h5
 
-printf 'base = "loihi"\nweight_bits = 6\n' >myprofile.toml
+printf 'base = "float64"\nweight_bits = 8\nquantizer = "per_tensor"\n' >myprofile.toml
 cp myprofile.toml myprofile.orig
 check "run -o its chip profile file" 2 "never writes over its input" \
   "$exe" run small.toml --set chip.profile='"myprofile.toml"' -o myprofile.toml "${q[@]}"
 expect "myprofile.toml unchanged" "$(cmp myprofile.toml myprofile.orig && echo same)" = same
+check "the same command with another output works" 0 "" \
+  "$exe" run small.toml --set chip.profile='"myprofile.toml"' -o profiled.h5 "${q[@]}"
 
 # A run file given to lyapunov, under another name.
 "$exe" run small.toml -o run.h5 "${q[@]}"
