@@ -73,7 +73,6 @@ void check_output_file(const std::string& path) {
   struct stat dst {};
   if (!stat_path(dir.string(), dst) || !S_ISDIR(dst.st_mode))
     throw file_error(path, "its directory '" + dir.string() + "' does not exist");
-  errno = 0;
   const long name_max = ::pathconf(dir.c_str(), _PC_NAME_MAX);
   const std::size_t limit = name_max > 0 ? static_cast<std::size_t>(name_max) : NAME_MAX;
   if (name.size() + kTemporaryExtra > limit)
