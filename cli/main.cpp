@@ -21,6 +21,7 @@
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/experiment.hpp"
 #include "chaoschip/io/lyapunov.hpp"
+#include "chaoschip/io/paths.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "chaoschip/io/sweep.hpp"
 #include "chaoschip/io/whatif.hpp"
@@ -35,13 +36,14 @@ std::string version_string() {
   return fmt::format("chaoschip {} (git {})", CHAOSCHIP_VERSION, CHAOSCHIP_GIT_REVISION);
 }
 
-// Fails early (before a long run) when the output cannot be written there.
-void check_output_path(const std::string& path) {
-  const fs::path p(path);
-  if (fs::is_directory(p)) throw file_error(path, "is a directory, expected an output file name");
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir))
-    throw file_error(path, "its directory '" + dir.string() + "' does not exist");
+// Fails early (before a long run) when the output cannot be written there or is one of the
+// command's inputs: the config file itself or a file the config reads.
+void check_output(const std::string& output, const std::string& config_path,
+                  const io::run_config& cfg, const std::string& command) {
+  std::vector<std::string> inputs = io::config_inputs(cfg);
+  if (!config_path.empty()) inputs.push_back(config_path);
+  io::check_not_an_input(output, inputs, command);
+  io::check_output_file(output);
 }
 
 std::string format_duration(double s) {
@@ -109,7 +111,7 @@ int cmd_run(const run_args& a) {
                                                                  "<embedded default>", a.sets)
                                               : io::load_config(a.config, a.sets);
   io::check_supported(cfg);
-  check_output_path(a.output);
+  check_output(a.output, a.config, cfg, "run");
   progress_line progress(!a.quiet && isatty(fileno(stdout)));
   const auto t0 = std::chrono::steady_clock::now();
   thread_pool pool(static_cast<unsigned>(a.threads));
@@ -152,10 +154,10 @@ struct lyapunov_args {
   bool quiet = false;
 };
 
-// NAME.lyap.h5 next to the input.
+// NAME.lyap.h5 in the current directory, like `run`'s output (not beside the input, which
+// may be a read-only examples folder).
 std::string lyapunov_output(const std::string& input) {
-  fs::path p(input);
-  return (p.parent_path() / (p.stem().string() + ".lyap.h5")).string();
+  return fs::path(input).stem().string() + ".lyap.h5";
 }
 
 void print_spectrum(const std::string& group, const io::lyapunov_data& d) {
@@ -174,9 +176,8 @@ void print_spectrum(const std::string& group, const io::lyapunov_data& d) {
 
 int cmd_lyapunov(const lyapunov_args& a) {
   const std::string output = a.output.empty() ? lyapunov_output(a.input) : a.output;
-  if (fs::exists(a.input) && fs::exists(output) && fs::equivalent(a.input, output))
-    throw file_error(output, "is the input file; chaoschip lyapunov never writes over its input");
-  check_output_path(output);
+  io::check_not_an_input(output, {a.input}, "lyapunov");
+  io::check_output_file(output);
   thread_pool pool(static_cast<unsigned>(a.threads));
   progress_line line(!a.quiet && isatty(fileno(stdout)));
   auto progress = [&line](const std::string& label) {
@@ -191,6 +192,7 @@ int cmd_lyapunov(const lyapunov_args& a) {
     // An untrained network: the spectrum of the initial weights.
     cfg = io::load_config(a.input, a.sets);
     io::check_supported(cfg);
+    check_output(output, a.input, cfg, "lyapunov");
     out.initial = io::make_initial_weights(cfg);
     io::state_log log;
     out.lyapunov.emplace_back(
@@ -209,6 +211,7 @@ int cmd_lyapunov(const lyapunov_args& a) {
     cfg = io::parse_config(io::read_config_attribute(a.input), a.input + " (config attribute)",
                            a.sets);
     io::check_supported(cfg);
+    check_output(output, a.input, cfg, "lyapunov");
     out.initial = io::read_weights(a.input, "initial");
     out.final = io::read_weights(a.input, "final");
     if (!out.initial) throw file_error(a.input, "has no /network/initial weights");
@@ -314,6 +317,7 @@ int cmd_sweep(sweep_args& a) {
   // bad values stay per point (recorded as failed in the summary).
   const auto points = io::expand(a.spec);
   if (mpi.rank() == 0) {
+    io::check_output_directory(a.spec.dir);
     std::error_code ec;
     fs::create_directories(a.spec.dir, ec);
     if (!fs::is_directory(a.spec.dir))
@@ -370,7 +374,7 @@ struct whatif_args {
 int cmd_whatif(const whatif_args& a) {
   const io::run_config cfg = load(a.run);
   io::check_supported(cfg);
-  check_output_path(a.run.output);
+  check_output(a.run.output, a.run.config, cfg, "whatif");
   progress_line progress(!a.run.quiet && isatty(fileno(stdout)));
   const auto rows = io::run_whatif(cfg, a.options, [&](const io::progress_info& p) {
     if (p.finished) return;  // one line for the whole study, not one per setting
@@ -467,7 +471,8 @@ int main(int argc, char** argv) {
       "Lyapunov spectrum of a config's untrained network, of a run file's weights (before "
       "and after training), or along a run file's recorded trajectory (/states)");
   lyap->add_option("INPUT", la.input, "CONFIG.toml or RUN.h5")->required();
-  lyap->add_option("-o,--output", la.output, "output file (default: INPUT's name + .lyap.h5)");
+  lyap->add_option("-o,--output", la.output,
+                   "output file (default: INPUT's name + .lyap.h5 in the current directory)");
   lyap->add_option("--set", la.sets, "override a config key: --set lyapunov.k=10")
       ->type_name("KEY=VALUE");
   lyap->add_option("--threads", la.threads,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/io/paths.hpp"
 
 namespace chaoschip::io {
 
@@ -110,6 +111,7 @@ nm::chip_profile load_profile_file(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw file_error(path, "no such chip profile file");
   if (fs::is_directory(path, ec)) throw file_error(path, "is a directory, not a profile file");
+  check_input_file(path);  // a FIFO would block the read below forever
   toml::table t;
   try {
     t = toml::parse_file(path);

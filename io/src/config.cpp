@@ -17,6 +17,7 @@
 #include <variant>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/io/paths.hpp"
 
 #if !TOML_EXCEPTIONS
 #error "config.cpp reports TOML syntax errors through toml::parse_error (needs TOML_EXCEPTIONS)"
@@ -673,6 +674,7 @@ run_config load_config(const std::string& path, const std::vector<std::string>& 
   const auto status = fs::status(path, ec);
   if (!fs::exists(status)) throw file_error(path, "no such file");
   if (fs::is_directory(status)) throw file_error(path, "is a directory, not a config file");
+  check_input_file(path);  // a FIFO would block the read below forever
   std::ifstream in(path, std::ios::binary);
   if (!in) throw file_error(path, "cannot be opened for reading");
   std::ostringstream text;

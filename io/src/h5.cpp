@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -13,6 +14,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <system_error>
+
+#include "chaoschip/io/paths.hpp"
 
 #ifndef CHAOSCHIP_VERSION
 #define CHAOSCHIP_VERSION "unknown"
@@ -30,6 +34,8 @@ namespace {
 // Datasets above this size are chunked and compressed; chunks aim at kChunkBytes.
 constexpr std::size_t kCompressAbove = 64 * 1024;
 constexpr std::size_t kChunkBytes = 256 * 1024;
+// Growth step of an in-memory file under construction (HDF5 zeroes each new step).
+constexpr std::size_t kCoreIncrement = 8 << 20;
 
 std::size_t element_count(const shape_t& shape) {
   std::size_t n = 1;
@@ -93,6 +99,7 @@ H5::H5File open_read(const std::string& path) {
   const auto status = fs::status(path, ec);
   if (!fs::exists(status)) throw file_error(path, "file not found");
   if (fs::is_directory(status)) throw file_error(path, "is a directory, expected an HDF5 file");
+  check_input_file(path);  // a FIFO would block here forever
   if (!std::ifstream(path)) throw file_error(path, "cannot be opened for reading");
   try {
     return H5::H5File(path, H5F_ACC_RDONLY);
@@ -102,46 +109,81 @@ H5::H5File open_read(const std::string& path) {
 }
 
 atomic_file::atomic_file(std::string target) : target_(std::move(target)) {
+  // A directory, a device, a FIFO or a name too long: refused before anything is written.
+  check_output_file(target_);
   const fs::path target_path(target_);
   const std::string name = target_path.filename().string();
-  if (name.empty() || name == "." || name == "..") throw file_error(target_, "not a file name");
   const fs::path dir = target_path.has_parent_path() ? target_path.parent_path() : fs::path(".");
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw file_error(target_, "cannot write: directory '" + dir.string() + "' does not exist");
-  if (fs::is_directory(target_path, ec))
-    throw file_error(target_, "is a directory, cannot write a file there");
 
   // pid + counter keep concurrent writers (processes, sweep threads) apart.
   static std::atomic<unsigned> counter{0};
   temporary_ = (dir / fmt::format(".{}.tmp.{}.{}", name, ::getpid(), counter++)).string();
+  fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd_ < 0) {
+    const int e = errno;
+    throw file_error(target_, "cannot create a file in directory '" + dir.string() +
+                                  "': " + describe_write_error(e));
+  }
+  // HDF5 builds the file in memory (the core driver) and commit() writes the bytes itself:
+  // a dataset or file whose flush failed (disk full) can be neither closed nor destroyed
+  // safely by HDF5, so it never touches the disk, and a full disk is an ordinary write error.
   try {
-    file_.emplace(temporary_, H5F_ACC_EXCL);
-  } catch (const H5::Exception&) {
-    fs::remove(temporary_, ec);
-    throw file_error(target_,
-                     "cannot create a file in directory '" + dir.string() + "' (not writable?)");
+    H5::FileAccPropList access;
+    access.setCore(kCoreIncrement, false);
+    file_.emplace(temporary_, H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, access);
+  } catch (const H5::Exception& e) {
+    discard();
+    throw file_error(target_, std::string(writing) + " (HDF5: " + e.getDetailMsg() + ")");
   }
 }
 
 atomic_file::~atomic_file() {
-  if (committed_) return;
+  if (!committed_) discard();
+}
+
+void atomic_file::discard() noexcept {
   try {
-    if (file_) file_->close();
+    file_.reset();  // in memory: closing cannot fail for lack of space
   } catch (...) {
-    // Nothing useful to do while unwinding; the file is removed below either way.
+    // Nothing useful to do while unwinding; the temporary file is removed below either way.
   }
-  file_.reset();
-  std::error_code ec;
-  fs::remove(temporary_, ec);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(temporary_.c_str());
 }
 
 void atomic_file::commit() {
-  guard(target_, writing, [&] { file_->close(); });
+  std::vector<char> image = guard(target_, writing, [&] {
+    const hid_t id = file_->getId();
+    file_->flush(H5F_SCOPE_GLOBAL);  // metadata still in HDF5's caches belongs in the image
+    const ssize_t size = H5Fget_file_image(id, nullptr, 0);
+    std::vector<char> bytes(size > 0 ? static_cast<std::size_t>(size) : 0);
+    if (size < 0 || H5Fget_file_image(id, bytes.data(), bytes.size()) != size)
+      throw H5::FileIException("H5Fget_file_image", "cannot copy the file image");
+    file_->close();
+    return bytes;
+  });
   file_.reset();
-  std::error_code ec;
-  fs::rename(temporary_, target_, ec);
-  if (ec) throw file_error(target_, "cannot rename the temporary file into place: " + ec.message());
+  auto fail = [&](int e) { throw file_error(target_, "cannot write: " + describe_write_error(e)); };
+  for (std::size_t done = 0; done < image.size();) {
+    const ssize_t n = ::write(fd_, image.data() + done, image.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(errno);
+    done += static_cast<std::size_t>(n);
+  }
+  image = {};
+  // Some file systems (NFS, quotas) report a full disk only here.
+  if (::fsync(fd_) != 0 && errno != EINVAL) fail(errno);
+  const int closed = ::close(fd_);
+  fd_ = -1;
+  if (closed != 0) fail(errno);
+  // Checked again at the last moment: a device or FIFO may have appeared meanwhile.
+  check_output_file(target_);
+  if (::rename(temporary_.c_str(), target_.c_str()) != 0) {
+    const int e = errno;
+    throw file_error(target_, "cannot rename the temporary file into place: " +
+                                  std::generic_category().message(e));
+  }
   committed_ = true;
 }
 

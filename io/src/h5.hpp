@@ -50,8 +50,11 @@ auto guard(const std::string& path, const char* what, F&& fn) -> decltype(fn()) 
 H5::H5File open_read(const std::string& path);
 
 // Writes to `<dir>/.<name>.tmp.<pid>.<counter>` next to the target so that the final
-// rename is atomic (same file system); commit() closes and renames over the target, the
-// destructor removes the temporary file when commit() was never reached.
+// rename is atomic (same file system); commit() writes the file out and renames it over the
+// target, the destructor removes the temporary file when commit() was never reached. The
+// HDF5 file lives in memory until commit(), whose write errors ("no space left on device")
+// are file_errors naming the target. Refuses a target that is a directory, a device or a
+// FIFO (check_output_file).
 class atomic_file {
  public:
   explicit atomic_file(std::string target);
@@ -65,7 +68,10 @@ class atomic_file {
   void commit();
 
  private:
+  void discard() noexcept;
+
   std::string target_, temporary_;
+  int fd_ = -1;
   std::optional<H5::H5File> file_;
   bool committed_ = false;
 };

@@ -1,6 +1,10 @@
 #include "chaoschip/io/sweep.hpp"
 
 #include <H5Lpublic.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cmath>
 #include <cstdio>
@@ -16,6 +20,7 @@
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/experiment.hpp"
+#include "chaoschip/io/paths.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "h5.hpp"
 
@@ -75,14 +80,33 @@ std::vector<std::string> point_sets(const sweep_spec& spec, const sweep_point& p
   return sets;
 }
 
+// Through write(2) rather than a stream, so a full disk is reported (and the temporary
+// file removed) instead of a short file being renamed into place.
 void write_text_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << text;
-    if (!out) throw file_error(tmp.string(), "cannot be written");
+  check_output_file(path.string());
+  const std::string tmp = path.string() + ".tmp";
+  ::unlink(tmp.c_str());  // left by a killed run, or something that is not ours to open
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  int failure = fd < 0 ? errno : 0;
+  for (std::size_t done = 0; !failure && done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n >= 0)
+      done += static_cast<std::size_t>(n);
+    else if (errno != EINTR)
+      failure = errno;
   }
-  fs::rename(tmp, path);
+  if (fd >= 0 && ::close(fd) != 0 && !failure) failure = errno;
+  if (!failure && ::rename(tmp.c_str(), path.c_str()) != 0) failure = errno;
+  if (!failure) return;
+  ::unlink(tmp.c_str());
+  throw file_error(path.string(), "cannot write: " + describe_write_error(failure));
+}
+
+// The files a sweep reads for its base config: the config and what it names.
+std::vector<std::string> sweep_inputs(const sweep_spec& spec, const run_config& cfg) {
+  std::vector<std::string> inputs = config_inputs(cfg);
+  inputs.push_back(spec.config);
+  return inputs;
 }
 
 }  // namespace
@@ -126,9 +150,16 @@ point_result run_point(const sweep_spec& spec, const sweep_point& p) {
   const fs::path file = fs::path(spec.dir) / p.file;
   const fs::path note = file.string() + ".failed";
   point_result r;
+  bool is_input = false;  // the point's file is one of its inputs: never removed
   try {
     const run_config cfg = load_config(spec.config, point_sets(spec, p));
     check_supported(cfg);
+    try {
+      check_not_an_input(file.string(), sweep_inputs(spec, cfg), "sweep");
+    } catch (const file_error&) {
+      is_input = true;
+      throw;
+    }
     const std::string resolved = to_toml(cfg);
     if (fs::exists(file)) {
       // Complete by construction (files appear by rename); same config: nothing to do.
@@ -160,8 +191,15 @@ point_result run_point(const sweep_spec& spec, const sweep_point& p) {
   }
   r.state = point_state::failed;
   std::error_code ec;
-  fs::remove(file, ec);  // a stale file of another config must not be summarised
-  write_text_atomically(note, std::to_string(r.exit_code) + "\n" + r.error + "\n");
+  // A stale file of another config must not be summarised; an input, a device or a FIFO
+  // under a point's name is never removed.
+  if (!is_input && fs::is_regular_file(file, ec)) fs::remove(file, ec);
+  try {
+    write_text_atomically(note, std::to_string(r.exit_code) + "\n" + r.error + "\n");
+  } catch (const error&) {
+    // No room even for the note: the summary shows the point as missing, which also fails
+    // the sweep, and the message above still reaches the user.
+  }
   return r;
 }
 
@@ -205,7 +243,8 @@ summary_row read_row(const fs::path& dir, const sweep_point& p) {
   summary_row row;
   const fs::path file = dir / p.file;
   const fs::path note = file.string() + ".failed";
-  if (fs::exists(file)) {
+  // A note means the last attempt failed (the file left in place is then an input).
+  if (fs::exists(file) && !fs::exists(note)) {
     const auto held = h5::lock();
     const H5::H5File f = h5::open_read(file.string());
     h5::guard(file.string(), h5::reading, [&] {
@@ -259,6 +298,9 @@ std::string csv_number(double v) {
 
 sweep_outcome write_summary(const sweep_spec& spec, const std::vector<sweep_point>& points) {
   const fs::path dir(spec.dir);
+  const run_config base = load_config(spec.config, spec.overrides);
+  for (const char* name : {"summary.csv", "summary.h5"})
+    check_not_an_input((dir / name).string(), sweep_inputs(spec, base), "sweep");
   std::vector<summary_row> rows;
   rows.reserve(points.size());
   for (const auto& p : points) rows.push_back(read_row(dir, p));
@@ -296,7 +338,7 @@ sweep_outcome write_summary(const sweep_spec& spec, const std::vector<sweep_poin
   h5::atomic_file out(path);
   h5::guard(path, h5::writing, [&] {
     const H5::H5File& f = out.file();
-    h5::write_provenance(f, to_toml(load_config(spec.config, spec.overrides)));
+    h5::write_provenance(f, to_toml(base));
     std::vector<std::string> keys;
     for (std::size_t a = 0; a < spec.grid.size(); ++a) {
       const auto& axis = spec.grid[a];

@@ -32,7 +32,7 @@ TOML
 sed -e 's/model = "rate"/model = "rate_ode"/' -e 's/alpha = 0.5/tau_m = 2.0/' \
     -e 's/k = 80/k = 10/' rate.toml > ode.toml
 
-# A config: the spectrum of the initial weights, written next to the input, with its
+# A config: the spectrum of the initial weights, written to NAME.lyap.h5 here, with its
 # trajectory; then the same spectrum from that recorded trajectory alone.
 for model in rate ode; do
   "$exe" lyapunov $model.toml --set record.states=true --threads 2 -q
