@@ -20,10 +20,9 @@ std::string format_kaplan_yorke(double dimension, std::int64_t k) {
   if (std::isfinite(dimension)) return fmt::format("{:.4g}", dimension);
   // NaN: the k exponents all have partial sums >= 0, so the dimension is at least k and the
   // missing exponents decide the rest.
-  return fmt::format(
-      "n/a (k = {}: the exponents sum to >= 0, so the dimension is >= {}; "
-      "raise lyapunov.k)",
-      k, k);
+  const std::string why = k == 1 ? std::string("k = 1 and lambda_1 >= 0")
+                                 : fmt::format("the k = {} exponents sum to >= 0", k);
+  return fmt::format("n/a ({}: the dimension is >= {}; raise lyapunov.k)", why, k);
 }
 
 namespace {

@@ -529,11 +529,13 @@ TEST_CASE("info: spectra in the order measured, Kaplan-Yorke explained, sweeps s
   REQUIRE(before != std::string::npos);
   REQUIRE(after != std::string::npos);
   CHECK(before < after);
-  CHECK_THAT(s, Contains("exponents 0.25 per step; Kaplan-Yorke n/a (k = 1: the exponents sum "
-                         "to >= 0, so the dimension is >= 1; raise lyapunov.k)"));
+  CHECK_THAT(s, Contains("exponents 0.25 per step; Kaplan-Yorke n/a (k = 1 and lambda_1 >= 0: "
+                         "the dimension is >= 1; raise lyapunov.k)"));
   CHECK_THAT(s, Contains("exponents -0.5 per step; Kaplan-Yorke 0,"));
   CHECK(s.find("nan") == std::string::npos);
   CHECK(io::format_kaplan_yorke(2.25, 5) == "2.25");
+  CHECK(io::format_kaplan_yorke(NAN, 5) ==
+        "n/a (the k = 5 exponents sum to >= 0: the dimension is >= 5; raise lyapunov.k)");
 
   SECTION("a sweep summary: its table, not the linked point files") {
     const std::string summary = (dir.path / "summary.h5").string();
