@@ -49,7 +49,7 @@ bad() { /usr/bin/python3 bad.py "$@"; }
 # fails PATTERN FILE: `lyapunov FILE` exits 2 with PATTERN and the file named, no output.
 fails() {
   expect_fail "$1" "$exe" lyapunov "$2" -o out.lyap.h5 -q
-  grep -qF -- "'$2" err.txt || { echo "file not named: $(cat err.txt)"; exit 1; }
+  grep -qF -- "$2" err.txt || { echo "file not named: $(cat err.txt)"; exit 1; }
   test ! -e out.lyap.h5
 }
 
@@ -61,6 +61,11 @@ bad run.h5 n_rec.h5 'f.attrs["config"] = f.attrs["config"].replace("n_rec = 10",
 fails "dataset '/network/initial/w_in' has shape \[10, 4\], expected \[20, 4\] (network.n_rec = 20" n_rec.h5
 bad run.h5 toml.h5 'f.attrs["config"] = "[network\nn_rec = 10"'
 fails "config attribute" toml.h5
+bad run.h5 gain.h5 'f.attrs["config"] = f.attrs["config"].replace("gain = 2.5", "gain = \"high\"")'
+fails "network.gain" gain.h5
+bad run.h5 noconfig.h5 'del f.attrs["config"]'
+fails "attribute 'config' is missing" noconfig.h5
+expect_fail "network.n_rec = 12" "$exe" lyapunov run.h5 -o out.lyap.h5 --set network.n_rec=12
 # int32 codes without their scale (were used as weights), and on a float64 profile.
 bad q4.h5 noscale.h5 'del f["network/initial/w_rec"].attrs["scale"]'
 fails "dataset '/network/initial/w_rec' holds int32 codes without their 'scale' attribute" noscale.h5
