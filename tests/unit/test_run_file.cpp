@@ -444,8 +444,8 @@ TEST_CASE("read_weights checks every dataset against the config and the layout",
                        }),
                Contains("must both be float64 or both int32 codes"));
     // Symmetric +-(2^(b-1) - 1) on other profiles: 4-bit quantised float64 weights.
-    const io::run_config q4 =
-        io::parse_config(config_text, "test", {"chip.weight_bits=4", "chip.quantizer=\"per_tensor\""});
+    const io::run_config q4 = io::parse_config(
+        config_text, "test", {"chip.weight_bits=4", "chip.quantizer=\"per_tensor\""});
     io::write_run_file(path, chip_run());
     CHECK_THAT(file_error_message([&] { io::read_weights(path, "initial", q4); }),
                Contains("'/network/initial/w_in' holds code -20 at [0, 0], outside [-7, 7]") &&
