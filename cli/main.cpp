@@ -500,7 +500,7 @@ int main(int argc, char** argv) {
   sweep->add_flag("-q,--quiet", sa.quiet, "no progress line or summary line");
 
   std::string info_path;
-  auto* info = app.add_subcommand("info", "Summarise a run file");
+  auto* info = app.add_subcommand("info", "Summarise a run file or a sweep's summary.h5");
   info->add_option("RUN", info_path, "run file (.h5)")->required();
 
   auto* chips = app.add_subcommand("chips", "List the chip profiles");
