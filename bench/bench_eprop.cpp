@@ -70,7 +70,8 @@ std::vector<std::string> with(std::vector<std::string> overrides, std::int64_t i
 double recurrent_rate_hz(const io::run_data& d, const io::run_config& c) {
   for (const auto& s : d.spikes)
     if (s.population == "recurrent") {
-      const double steps = std::stod(d.root_attributes.at("steps"));
+      const auto steps =
+          static_cast<double>(std::get<std::int64_t>(d.root_attributes.at("steps")));
       return static_cast<double>(s.node_ids.size()) /
              (static_cast<double>(c.network.n_rec) * steps * c.network.dt * 1e-3);
     }

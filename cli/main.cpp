@@ -142,7 +142,7 @@ int cmd_run(const run_args& a) {
     }
     std::cout << fmt::format("wrote {} ({} network, {} recurrent neurons, {} steps{}, {:.2f} s)\n",
                              a.output, cfg.network.model, cfg.network.n_rec,
-                             data.root_attributes.at("steps"), loss, s);
+                             std::get<std::int64_t>(data.root_attributes.at("steps")), loss, s);
   }
   return 0;
 }
@@ -167,9 +167,10 @@ void print_spectrum(const std::string& group, const io::lyapunov_data& d) {
     head += fmt::format("{}{:.5g}", i ? ", " : "", d.exponents[i]);
   if (k > 5) head += ", ...";
   std::cout << fmt::format(
-      "{}: lambda_max {:.5g} per step ({:.5g} per ms); k = {}: [{}]; Kaplan-Yorke {:.4g}, "
+      "{}: lambda_max {:.5g} per step ({:.5g} per ms); k = {}: [{}]; Kaplan-Yorke {}, "
       "entropy {:.4g} per step{} ({}, {})\n",
-      group, d.exponents[0], d.exponents[0] / d.dt, k, head, d.kaplan_yorke, d.entropy_rate,
+      group, d.exponents[0], d.exponents[0] / d.dt, k, head,
+      io::format_kaplan_yorke(d.kaplan_yorke, k), d.entropy_rate,
       std::isnan(d.twin) ? std::string() : fmt::format("; twin trajectory {:.5g}", d.twin),
       d.jacobian, d.source);
 }
@@ -212,13 +213,15 @@ int cmd_lyapunov(const lyapunov_args& a) {
                            a.sets);
     io::check_supported(cfg);
     check_output(output, a.input, cfg, "lyapunov");
-    out.initial = io::read_weights(a.input, "initial");
-    out.final = io::read_weights(a.input, "final");
+    // Checked against the layout and the config: shapes, types, codes, attributes.
+    out.initial = io::read_weights(a.input, "initial", cfg);
+    out.final = io::read_weights(a.input, "final", cfg);
     if (!out.initial) throw file_error(a.input, "has no /network/initial weights");
-    const auto log = io::read_state_log(a.input, "recurrent");
+    const auto log = io::read_state_log(a.input, "recurrent", cfg);
     auto attribute = [&](const std::string& key) {
       const auto it = log->attributes.find(key);
-      return it == log->attributes.end() ? std::string() : it->second;
+      const auto* s = it == log->attributes.end() ? nullptr : std::get_if<std::string>(&it->second);
+      return s ? *s : std::string();
     };
     if (log && attribute("trajectory") != "training") {
       const bool final = attribute("weights") == "final";
@@ -246,7 +249,7 @@ int cmd_lyapunov(const lyapunov_args& a) {
     }
   }
   out.config_toml = io::to_toml(cfg);
-  out.root_attributes["dt"] = fmt::format("{}", cfg.network.dt);
+  out.root_attributes["dt"] = cfg.network.dt;
   out.root_attributes["model"] = cfg.network.model;
   out.root_attributes["source"] = a.input;
   io::write_run_file(output, out);
@@ -502,7 +505,7 @@ int main(int argc, char** argv) {
   sweep->add_flag("-q,--quiet", sa.quiet, "no progress line or summary line");
 
   std::string info_path;
-  auto* info = app.add_subcommand("info", "Summarise a run file");
+  auto* info = app.add_subcommand("info", "Summarise a run file or a sweep's summary.h5");
   info->add_option("RUN", info_path, "run file (.h5)")->required();
 
   auto* chips = app.add_subcommand("chips", "List the chip profiles");

@@ -280,11 +280,11 @@ built_network build_network(const run_config& c, const weight_set& w) {
 chip_data chip_data_of(const neuromorphic::chip_mapping& m, const neuromorphic::chip_profile& p) {
   chip_data d;
   d.parameters = m.parameters;
-  d.parameters["sigma"] = Eigen::VectorXd::Constant(1, m.sigma);
+  d.sigma = m.sigma;
   const char* exponent_name =
       p.kernel == neuromorphic::kernel_kind::loihi ? "weight_exp" : "weight_shift";
   for (const auto& [name, cw] : {std::pair{"w_in", &m.w_in}, std::pair{"w_rec", &m.w_rec}})
-    d.initial[name] = {cw->codes, cw->scale, {{exponent_name, double(cw->exponent)}}};
+    d.initial[name] = {cw->codes, cw->scale, {{exponent_name, std::int64_t{cw->exponent}}}};
   d.final = d.initial;
   return d;
 }
@@ -720,14 +720,15 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     // One trajectory with fixed weights can be replayed by `chaoschip lyapunov`; a training
     // log (networks reset between sequences, weights changing) cannot.
     const bool single = iterations * batch == 1;
-    out.states_attributes["recurrent"] = {
-        {"trajectory", single ? "run" : "training"}, {"t0", "1"}, {"weights", "initial"}};
+    out.states_attributes["recurrent"] = {{"trajectory", single ? "run" : "training"},
+                                          {"t0", std::int64_t{1}},
+                                          {"weights", "initial"}};
   }
   for (const auto& when : c.lyapunov.when)
     out.lyapunov.emplace_back(
         when, measure_lyapunov(c, when == "before" ? *out.initial : *out.final, pool));
-  out.root_attributes["steps"] = std::to_string(step);
-  out.root_attributes["dt"] = fmt::format("{}", c.network.dt);
+  out.root_attributes["steps"] = step;
+  out.root_attributes["dt"] = c.network.dt;
   out.root_attributes["model"] = c.network.model;
   return out;
 }

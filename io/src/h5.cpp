@@ -269,6 +269,12 @@ void write_attribute(const H5::H5Object& object, const std::string& name, double
       .write(H5::PredType::NATIVE_DOUBLE, &value);
 }
 
+void write_attribute(const H5::H5Object& object, const std::string& name, std::int64_t value) {
+  if (object.attrExists(name)) object.removeAttr(name);
+  object.createAttribute(name, H5::PredType::NATIVE_INT64, H5::DataSpace(H5S_SCALAR))
+      .write(H5::PredType::NATIVE_INT64, &value);
+}
+
 std::optional<std::string> read_string_attribute(const H5::H5Object& object,
                                                  const std::string& name) {
   if (!object.attrExists(name)) return std::nullopt;

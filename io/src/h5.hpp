@@ -125,6 +125,7 @@ void write_strings(const H5::Group& parent, const std::string& name,
 // Variable-length UTF-8 scalar string attribute (h5py reads it as str).
 void write_attribute(const H5::H5Object& object, const std::string& name, const std::string& value);
 void write_attribute(const H5::H5Object& object, const std::string& name, double value);
+void write_attribute(const H5::H5Object& object, const std::string& name, std::int64_t value);
 
 // A scalar string attribute; scalar numeric attributes are formatted. nullopt when absent.
 std::optional<std::string> read_string_attribute(const H5::H5Object& object,

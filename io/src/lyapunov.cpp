@@ -132,7 +132,7 @@ class recording_system final : public tangent_system {
           vars_[v], Eigen::Map<const row_matrix>(
                         rows_[v].data(), static_cast<Eigen::Index>(rows_[v].size()) / n, n));
     log.attributes.insert_or_assign("trajectory", std::string("lyapunov"));
-    log.attributes.insert_or_assign("t0", std::string("0"));
+    log.attributes.insert_or_assign("t0", std::int64_t{0});
   }
 
  private:
@@ -198,7 +198,11 @@ lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const 
                           "are not replayed yet; without /states the spectrum is simulated)");
   layer l = make_layer(c, w);
   std::int64_t t0 = 0;
-  if (auto it = log.attributes.find("t0"); it != log.attributes.end()) t0 = std::stoll(it->second);
+  if (auto it = log.attributes.find("t0"); it != log.attributes.end()) {
+    const auto step = as_integer(it->second);
+    if (!step || *step < 0) throw error("attribute 't0' is not an integer step >= 0");
+    t0 = *step;
+  }
   std::vector<std::pair<std::string, replay_tangent_system::rows_t>> states(log.variables.begin(),
                                                                             log.variables.end());
   replay_tangent_system sys(*l.pop, l.w_rec.get(), std::move(states), l.input(), t0);

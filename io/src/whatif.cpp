@@ -32,7 +32,9 @@ measured measure(const run_config& c, const progress_fn& progress) {
     m.ids = s.node_ids;
     for (double ts : s.timestamps) m.steps.push_back(std::llround(ts / c.network.dt));
   }
-  const double seconds = std::stod(d.root_attributes.at("steps")) * c.network.dt * 1e-3;
+  const double seconds =
+      static_cast<double>(std::get<std::int64_t>(d.root_attributes.at("steps"))) * c.network.dt *
+      1e-3;
   m.rate_hz = static_cast<double>(m.ids.size()) / static_cast<double>(c.network.n_rec) / seconds;
   m.loss = d.train_loss.empty() ? std::numeric_limits<double>::quiet_NaN()
                                 : std::accumulate(d.train_loss.begin(), d.train_loss.end(), 0.0) /

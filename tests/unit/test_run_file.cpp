@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <filesystem>
@@ -12,6 +13,7 @@
 
 #include "../../io/src/h5.hpp"
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/io/config.hpp"
 #include "chaoschip/io/run_file.hpp"
 
 namespace fs = std::filesystem;
@@ -47,7 +49,7 @@ io::run_data sample_run() {
   for (int i = 0; i < 12; ++i) v.values.push_back(0.25 * i);
   d.states.push_back(v);
   d.train_loss = {3.0, 2.0, 1.0};
-  d.root_attributes = {{"steps", "10"}, {"model", "lif"}};
+  d.root_attributes = {{"steps", std::int64_t{10}}, {"model", "lif"}, {"dt", 1.0}};
   return d;
 }
 
@@ -94,7 +96,12 @@ TEST_CASE("write_run_file stores every part in the documented layout", "[h5]") {
     CHECK_FALSE(string_attribute(f, "git_revision").empty());
     CHECK(std::regex_match(string_attribute(f, "created"),
                            std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
-    CHECK(string_attribute(f, "steps") == "10");
+    const H5::Attribute steps = f.openAttribute("steps");
+    CHECK(steps.getDataType() == H5::PredType::NATIVE_INT64);
+    std::int64_t n = 0;
+    steps.read(H5::PredType::NATIVE_INT64, &n);
+    CHECK(n == 10);
+    CHECK(f.openAttribute("dt").getDataType() == H5::PredType::NATIVE_DOUBLE);
     CHECK(string_attribute(f, "model") == "lif");
   }
   SECTION("weights are [post, pre] row-major float64") {
@@ -135,17 +142,18 @@ TEST_CASE("write_run_file stores every part in the documented layout", "[h5]") {
   }
   SECTION("reading back through the io API") {
     CHECK(io::read_config_attribute(path) == config_text);
-    const auto initial = io::read_weights(path, "initial");
+    const io::run_config cfg = io::parse_config(config_text, "test", {});
+    const auto initial = io::read_weights(path, "initial", cfg);
     REQUIRE(initial);
     CHECK(initial->w_in == data.initial->w_in);
     CHECK(initial->w_rec == data.initial->w_rec);
     CHECK(initial->w_out == data.initial->w_out);
     CHECK(initial->feedback == data.initial->feedback);
-    const auto final_weights = io::read_weights(path, "final");
+    const auto final_weights = io::read_weights(path, "final", cfg);
     REQUIRE(final_weights);
     CHECK(final_weights->w_rec == data.final->w_rec);
     CHECK(final_weights->feedback.size() == 0);
-    CHECK_FALSE(io::read_weights(path, "after_flossing"));
+    CHECK_FALSE(io::read_weights(path, "after_flossing", cfg));
   }
 }
 
@@ -261,5 +269,297 @@ TEST_CASE("summarize_run_file shows the key numbers", "[h5]") {
     const std::string t = io::summarize_run_file(other);
     CHECK_THAT(t, Contains("(missing)") && Contains("/weights_rec_rec") && Contains("float32"));
     CHECK_THAT(file_error_message([&] { io::read_config_attribute(other); }), Contains("'config'"));
+  }
+}
+
+namespace {
+
+// Opens a written run file for editing, as a user with h5py would.
+template <class F>
+void edit(const std::string& path, F&& fn) {
+  H5::H5File f(path, H5F_ACC_RDWR);
+  fn(f);
+}
+
+void replace_matrix(H5::H5File& f, const std::string& name, const H5::PredType& type,
+                    hsize_t rows, hsize_t cols, const std::vector<double>& values) {
+  if (f.nameExists(name)) f.unlink(name);
+  const hsize_t dims[2] = {rows, cols};
+  f.createDataSet(name, type, H5::DataSpace(2, dims)).write(values.data(),
+                                                           H5::PredType::NATIVE_DOUBLE);
+}
+
+void set_string(const H5::H5Object& o, const std::string& name, const std::string& value) {
+  if (o.attrExists(name)) o.removeAttr(name);
+  const H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+  o.createAttribute(name, type, H5::DataSpace(H5S_SCALAR)).write(type, value);
+}
+
+void set_number(const H5::H5Object& o, const std::string& name, double value) {
+  if (o.attrExists(name)) o.removeAttr(name);
+  o.createAttribute(name, H5::PredType::NATIVE_DOUBLE, H5::DataSpace(H5S_SCALAR))
+      .write(H5::PredType::NATIVE_DOUBLE, &value);
+}
+
+const std::string loihi_text = config_text + "[chip]\nprofile = \"loihi\"\n";
+
+// sample_run() on the loihi profile: w_in and w_rec as int32 codes with their scale.
+io::run_data chip_run() {
+  io::run_data d = sample_run();
+  d.config_toml = loihi_text;
+  io::chip_data chip;
+  chip.parameters = {{"vth", Eigen::VectorXd::Constant(1, 300)},
+                     {"v_th", Eigen::VectorXd::LinSpaced(4, 10, 13)}};
+  chip.sigma = 2.5;
+  Eigen::MatrixXd codes_in = indexed(4, 3, -20), codes_rec = indexed(4, 4, -16);
+  chip.initial["w_in"] = {codes_in, Eigen::VectorXd::Constant(1, 0.5), {{"weight_exp", 2}}};
+  chip.initial["w_rec"] = {codes_rec, Eigen::VectorXd::LinSpaced(4, 1, 4), {{"weight_exp", 1}}};
+  chip.final = chip.initial;
+  d.chip = chip;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("chip runs store integer parameters as int64, sigma as float64, codes as int32",
+          "[h5]") {
+  scratch_dir dir;
+  const std::string path = (dir.path / "chip.h5").string();
+  io::write_run_file(path, chip_run());
+  {
+    const H5::H5File f(path, H5F_ACC_RDONLY);
+    CHECK(f.openDataSet("chip/vth").getDataType() == H5::PredType::NATIVE_INT64);
+    CHECK(shape_of(f.openDataSet("chip/v_th")) == h5::shape_t{4});
+    CHECK(f.openDataSet("chip/sigma").getDataType() == H5::PredType::NATIVE_DOUBLE);
+    CHECK(doubles(f.openDataSet("chip/sigma")) == std::vector<double>{2.5});
+    const H5::DataSet w = f.openDataSet("network/initial/w_rec");
+    CHECK(w.getDataType() == H5::PredType::NATIVE_INT32);
+    CHECK(w.openAttribute("weight_exp").getDataType() == H5::PredType::NATIVE_INT64);
+    CHECK(w.openAttribute("scale").getSpace().getSimpleExtentNpoints() == 4);
+  }
+  // Read back as codes times scale (per row for w_rec), flagged as already on the grid.
+  const io::run_config cfg = io::parse_config(loihi_text, "test", {});
+  const auto w = io::read_weights(path, "initial", cfg);
+  REQUIRE(w);
+  CHECK(w->dequantized);
+  CHECK(w->w_in == 0.5 * indexed(4, 3, -20));
+  CHECK(w->w_rec == Eigen::VectorXd::LinSpaced(4, 1, 4).asDiagonal() * indexed(4, 4, -16));
+  // A chip parameter that is not an integer is a bug in the caller, not a file to write.
+  io::run_data bad = chip_run();
+  bad.chip->parameters["vth"][0] = 1.5;
+  CHECK_THROWS_AS(io::write_run_file(path, bad), std::invalid_argument);
+
+  const std::string s = io::summarize_run_file(path);
+  CAPTURE(s);
+  // info: the codes' range with their scale, and the statistics of the weights they stand
+  // for (w_rec row i = (i + 1) * codes), not of the raw codes.
+  CHECK_THAT(s, Contains("codes in [-20, 12] x scale 0.5"));
+  CHECK_THAT(s, Contains("codes in [-16, 17] x scale per row 1..4"));
+  const Eigen::MatrixXd rec = w->w_rec;
+  CHECK_THAT(s, Contains(fmt::format("mean {:.4g}", rec.mean())));
+  CHECK_THAT(s, Contains(fmt::format("max |w| {:.4g}", rec.cwiseAbs().maxCoeff())));
+  CHECK_THAT(s, Contains("chip loihi"));
+}
+
+TEST_CASE("read_weights checks every dataset against the config and the layout", "[h5]") {
+  scratch_dir dir;
+  const std::string path = (dir.path / "run.h5").string();
+  const io::run_config cfg = io::parse_config(config_text, "test", {});
+  const io::run_config loihi = io::parse_config(loihi_text, "test", {});
+  auto message = [&](const io::run_config& c, auto&& change) {
+    io::write_run_file(path, c.chip.profile == "loihi" ? chip_run() : sample_run());
+    edit(path, change);
+    return file_error_message([&] { io::read_weights(path, "initial", c); });
+  };
+  const auto f64 = H5::PredType::NATIVE_DOUBLE;
+  const auto i32 = H5::PredType::NATIVE_INT32;
+  SECTION("a shape that does not match the config") {
+    CHECK_THAT(message(cfg,
+                       [&](H5::H5File& f) {
+                         replace_matrix(f, "network/initial/w_rec", f64, 4, 3,
+                                        std::vector<double>(12, 0.1));
+                       }),
+               Contains(path) && Contains("'/network/initial/w_rec' has shape [4, 3], expected "
+                                          "[4, 4] (network.n_rec = 4)"));
+    // The config says n_rec = 5: the first dataset it disagrees with is named.
+    const io::run_config five = io::parse_config(config_text, "test", {"network.n_rec=5"});
+    io::write_run_file(path, sample_run());
+    CHECK_THAT(file_error_message([&] { io::read_weights(path, "initial", five); }),
+               Contains("'/network/initial/w_in' has shape [4, 3], expected [5, 3]") &&
+                   Contains("network.n_rec = 5"));
+  }
+  SECTION("types: float64 only, int32 codes only on chips") {
+    CHECK_THAT(message(cfg,
+                       [&](H5::H5File& f) {
+                         replace_matrix(f, "network/initial/w_out", H5::PredType::NATIVE_FLOAT,
+                                        2, 4, std::vector<double>(8, 0.1));
+                       }),
+               Contains("'/network/initial/w_out' has type float32, expected float64"));
+    CHECK_THAT(message(cfg,
+                       [&](H5::H5File& f) {
+                         replace_matrix(f, "network/initial/w_rec", i32, 4, 4,
+                                        std::vector<double>(16, 1));
+                       }),
+               Contains("'/network/initial/w_rec' has type int32, expected float64 (int32 codes "
+                        "only"));
+    CHECK_THAT(message(loihi,
+                       [&](H5::H5File& f) {
+                         replace_matrix(f, "network/initial/w_in", H5::PredType::NATIVE_INT64,
+                                        4, 3, std::vector<double>(12, 1));
+                       }),
+               Contains("'/network/initial/w_in' has type int64, expected float64, or int32"));
+  }
+  SECTION("non-finite weights") {
+    CHECK_THAT(message(cfg,
+                       [&](H5::H5File& f) {
+                         std::vector<double> v(16, 0.1);
+                         v[6] = NAN;
+                         replace_matrix(f, "network/initial/w_rec", f64, 4, 4, v);
+                       }),
+               Contains("'/network/initial/w_rec' holds a non-finite value (nan) at [1, 2]"));
+  }
+  SECTION("codes: a scale, and within the profile's range") {
+    CHECK_THAT(message(loihi,
+                       [&](H5::H5File& f) {
+                         f.openDataSet("network/initial/w_rec").removeAttr("scale");
+                       }),
+               Contains("'/network/initial/w_rec' holds int32 codes without their 'scale'"));
+    CHECK_THAT(message(loihi,
+                       [&](H5::H5File& f) {
+                         std::vector<double> v(16, 3);
+                         v[5] = 300;
+                         replace_matrix(f, "network/initial/w_rec", i32, 4, 4, v);
+                         set_number(f.openDataSet("network/initial/w_rec"), "scale", 0.1);
+                       }),
+               Contains("'/network/initial/w_rec' holds code 300 at [1, 1], outside [-256, 255]"));
+    CHECK_THAT(message(loihi,
+                       [&](H5::H5File& f) {
+                         set_number(f.openDataSet("network/initial/w_in"), "scale", -1.0);
+                       }),
+               Contains("attribute 'scale' of '/network/initial/w_in' holds -1"));
+    CHECK_THAT(message(loihi,
+                       [&](H5::H5File& f) {
+                         replace_matrix(f, "network/initial/w_in", f64, 4, 3,
+                                        std::vector<double>(12, 0.1));
+                       }),
+               Contains("must both be float64 or both int32 codes"));
+    // Symmetric +-(2^(b-1) - 1) on other profiles: 4-bit quantised float64 weights.
+    const io::run_config q4 = io::parse_config(
+        config_text, "test", {"chip.weight_bits=4", "chip.quantizer=\"per_tensor\""});
+    io::write_run_file(path, chip_run());
+    CHECK_THAT(file_error_message([&] { io::read_weights(path, "initial", q4); }),
+               Contains("'/network/initial/w_in' holds code -20 at [0, 0], outside [-7, 7]") &&
+                   Contains("chip.weight_bits = 4"));
+  }
+}
+
+TEST_CASE("read_state_log checks the trajectory's attributes and shapes", "[h5]") {
+  scratch_dir dir;
+  const std::string path = (dir.path / "run.h5").string();
+  const io::run_config cfg = io::parse_config(config_text, "test", {});
+  io::run_data d = sample_run();
+  d.states_attributes["recurrent"] = {
+      {"trajectory", "run"}, {"t0", std::int64_t{1}}, {"weights", "initial"}};
+  auto message = [&](auto&& change) {
+    io::write_run_file(path, d);
+    edit(path, [&](H5::H5File& f) { change(f.openGroup("states/recurrent")); });
+    return file_error_message([&] { io::read_state_log(path, "recurrent", cfg); });
+  };
+  io::write_run_file(path, d);
+  const auto log = io::read_state_log(path, "recurrent", cfg);
+  REQUIRE(log);
+  CHECK(log->attributes.at("t0") == io::attribute_value(std::int64_t{1}));
+  CHECK(log->variables.at(0).second.rows() == 3);
+
+  SECTION("files that stored t0 as a string are still read") {
+    edit(path, [](H5::H5File& f) { set_string(f.openGroup("states/recurrent"), "t0", "7"); });
+    CHECK(io::read_state_log(path, "recurrent", cfg)->attributes.at("t0") ==
+          io::attribute_value(std::int64_t{7}));
+  }
+  SECTION("bad attributes are named") {
+    CHECK_THAT(message([](const H5::Group& g) { set_string(g, "t0", "abc"); }),
+               Contains(path) && Contains("attribute 't0' of '/states/recurrent' is \"abc\", "
+                                          "expected an integer step >= 0"));
+    CHECK_THAT(message([](const H5::Group& g) { set_number(g, "t0", 1.5); }),
+               Contains("attribute 't0' of '/states/recurrent' is 1.5"));
+    CHECK_THAT(message([](const H5::Group& g) { set_string(g, "weights", "middle"); }),
+               Contains("attribute 'weights' of '/states/recurrent' is \"middle\", expected one "
+                        "of \"final\", \"initial\""));
+    CHECK_THAT(message([](const H5::Group& g) { set_number(g, "trajectory", 1); }),
+               Contains("attribute 'trajectory' of '/states/recurrent' is not a string"));
+  }
+  SECTION("states that do not fit the config") {
+    const io::run_config five = io::parse_config(config_text, "test", {"network.n_rec=5"});
+    CHECK_THAT(file_error_message([&] { io::read_state_log(path, "recurrent", five); }),
+               Contains("'/states/recurrent/v' has shape [3, 4], expected [3, 5]"));
+    d.states.push_back({"recurrent", "i_syn", 2, 4, std::vector<double>(8, 0.0)});
+    io::write_run_file(path, d);
+    CHECK_THAT(file_error_message([&] { io::read_state_log(path, "recurrent", cfg); }),
+               Contains("has shape [3, 4], expected [2, 4]"));
+  }
+}
+
+TEST_CASE("as_integer: numbers as numbers, old strings parsed, nothing else", "[h5]") {
+  CHECK(io::as_integer(std::int64_t{-3}) == -3);
+  CHECK(io::as_integer(4.0) == 4);
+  CHECK_FALSE(io::as_integer(4.5));
+  CHECK_FALSE(io::as_integer(NAN));
+  CHECK(io::as_integer(std::string("12")) == 12);
+  for (const char* bad : {"", "abc", "12abc", " 12", "1e3", "1.0"})
+    CHECK_FALSE(io::as_integer(std::string(bad)));
+}
+
+TEST_CASE("info: spectra in the order measured, Kaplan-Yorke explained, sweeps summarised",
+          "[h5]") {
+  scratch_dir dir;
+  const std::string path = (dir.path / "run.h5").string();
+  io::run_data d = sample_run();
+  for (const char* when : {"before", "after"}) {
+    io::lyapunov_data l;
+    l.exponents = Eigen::VectorXd::Constant(1, when == std::string("before") ? 0.25 : -0.5);
+    l.convergence = l.exponents.transpose();
+    l.checkpoint_steps = {10};
+    l.kaplan_yorke = when == std::string("before") ? NAN : 0.0;
+    d.lyapunov.emplace_back(when, l);
+  }
+  io::write_run_file(path, d);
+  const std::string s = io::summarize_run_file(path);
+  CAPTURE(s);
+  const auto before = s.find("lyapunov before"), after = s.find("lyapunov after");
+  REQUIRE(before != std::string::npos);
+  REQUIRE(after != std::string::npos);
+  CHECK(before < after);
+  CHECK_THAT(s, Contains("exponents 0.25 per step; Kaplan-Yorke n/a (k = 1 and lambda_1 >= 0: "
+                         "the dimension is >= 1; raise lyapunov.k)"));
+  CHECK_THAT(s, Contains("exponents -0.5 per step; Kaplan-Yorke 0,"));
+  CHECK(s.find("nan") == std::string::npos);
+  CHECK(io::format_kaplan_yorke(2.25, 5) == "2.25");
+  CHECK(io::format_kaplan_yorke(NAN, 5) ==
+        "n/a (the k = 5 exponents sum to >= 0: the dimension is >= 5; raise lyapunov.k)");
+
+  SECTION("a sweep summary: its table, not the linked point files") {
+    const std::string summary = (dir.path / "summary.h5").string();
+    {
+      H5::H5File f(summary, H5F_ACC_TRUNC);
+      h5::write_strings(f, "grid_keys", {"network.gain"});
+      const std::vector<double> gains{0.5, 2.0, 0.5};
+      h5::write_dataset(f, "network.gain", gains.data(), {3});
+      h5::write_strings(f, "status", {"ok", "failed", "ok"});
+      h5::write_strings(f, "error", {"", "'network.gain': too large", ""});
+      h5::write_strings(f, "file", {"run.h5", "point_0001.h5", "run.h5"});
+      const std::vector<double> loss{1.5, NAN, 2.5};
+      h5::write_dataset(f, "final_loss", loss.data(), {3});
+      const H5::Group points = f.createGroup("points");
+      for (const char* link : {"point_0000", "point_0002"})
+        H5Lcreate_external("run.h5", "/", points.getId(), link, H5P_DEFAULT, H5P_DEFAULT);
+    }
+    const std::string t = io::summarize_run_file(summary);
+    CAPTURE(t);
+    CHECK_THAT(t, Contains("sweep summary: 3 points: 2 ok, 1 failed, 0 missing"));
+    CHECK_THAT(t, Contains("grid network.gain (2 values): 0.5, 2"));
+    CHECK_THAT(t, Contains("failed: point_0001.h5: 'network.gain': too large"));
+    CHECK_THAT(t, Contains("final_loss: 1.5 .. 2.5 over 2 points"));
+    CHECK_THAT(t, Contains("/points/*") && Contains("2 external links (not followed)"));
+    CHECK(t.find("w_rec") == std::string::npos);  // the linked run file was not walked
   }
 }

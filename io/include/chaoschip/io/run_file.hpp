@@ -1,12 +1,14 @@
 #pragma once
-// HDF5 run files (docs/file_format.md, a stable layout): written atomically, readable by h5py and
-// h5dump. Root attributes chaoschip_version, git_revision, created (ISO 8601) and config
-// (the resolved config as TOML text).
+// HDF5 run files (docs/file_format.md, a stable layout): written atomically, readable by h5py
+// and h5dump. Root attributes chaoschip_version, git_revision, created (ISO 8601) and config
+// (the resolved config as TOML text). Everything read back is checked against that layout
+// and the config before it is used.
 #include <cstdint>
 #include <limits>
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <Eigen/Core>
@@ -16,6 +18,16 @@
 namespace chaoschip::io {
 
 using models::row_matrix;
+
+struct run_config;
+
+// A scalar HDF5 attribute: text, an integer (int64) or a number (float64). Numbers are
+// stored as numbers, so readers need not parse them.
+using attribute_value = std::variant<std::string, std::int64_t, double>;
+
+// The integer an attribute holds: an int64, an integral float64, or (files written before
+// numbers were stored as numbers) a string that is exactly an integer. nullopt otherwise.
+std::optional<std::int64_t> as_integer(const attribute_value& v);
 
 struct weight_set {
   Eigen::MatrixXd w_in;      // [n_rec, n_in]
@@ -50,19 +62,20 @@ struct state_data {
 struct integer_weights {
   Eigen::MatrixXd codes;
   Eigen::VectorXd scale;                     // one value, or one per row (per target neuron)
-  std::map<std::string, double> attributes;  // weight_exp (loihi), weight_shift (xylo, fixed)
+  std::map<std::string, std::int64_t> attributes;  // weight_exp (loihi), weight_shift (others)
 };
 
 // What a fixed-point chip adds to a run file: /chip/<parameter> and integer weights that
 // replace the float datasets of the same name under /network/{initial,final}.
 struct chip_data {
-  std::map<std::string, Eigen::VectorXd> parameters;
+  std::map<std::string, Eigen::VectorXd> parameters;  // integers (int64 in the file)
+  double sigma = 1.0;  // state codes per unit of the float membrane v (/chip/sigma)
   std::map<std::string, integer_weights> initial, final;
   // chip.update_mode = "shadow": the float64 shadow weights at the end (/chip/shadow/<name>).
   std::map<std::string, Eigen::MatrixXd> shadow;
 };
 
-// /lyapunov/<group>/: a spectrum (docs/file_format.md) with what chaoschip adds to it.
+// /lyapunov/<group>/: a spectrum (docs/file_format.md) with how it was measured.
 struct lyapunov_data {
   Eigen::VectorXd exponents;                   // [k], descending, 1/step
   Eigen::MatrixXd convergence;                 // [checkpoints, k] running estimates
@@ -77,10 +90,11 @@ struct lyapunov_data {
   double dt = 1.0;  // ms per step
 };
 
-// A recorded trajectory: /states/<population>/<variable> [T, n] with the group's attributes.
+// A recorded trajectory: /states/<population>/<variable> [T, n] with the group's attributes
+// (trajectory, t0, weights).
 struct state_log {
   std::vector<std::pair<std::string, row_matrix>> variables;
-  std::map<std::string, std::string> attributes;
+  std::map<std::string, attribute_value> attributes;
 };
 
 // /study/: a table of sub-runs (the default experiment's gain study), one 1-D dataset per
@@ -97,7 +111,7 @@ struct run_data {
   std::vector<spike_data> spikes;
   std::vector<state_data> states;
   // Attributes of /states/<population> (trajectory, t0, weights), by population.
-  std::map<std::string, std::map<std::string, std::string>> states_attributes;
+  std::map<std::string, std::map<std::string, attribute_value>> states_attributes;
   std::vector<std::pair<std::string, lyapunov_data>> lyapunov;  // by group: before, after
   // /floss/: per flossing epoch, its loss, exponents [k] and the training iterations done.
   std::vector<double> floss_loss;
@@ -107,8 +121,8 @@ struct run_data {
   std::vector<double> train_loss;      // /train/loss when non-empty
   std::vector<double> train_accuracy;  // /train/accuracy when non-empty
   std::optional<chip_data> chip;
-  // Extra scalar attributes on the root (e.g. dt, steps, model).
-  std::map<std::string, std::string> root_attributes;
+  // Extra scalar attributes on the root: steps (int64), dt (float64), model, source.
+  std::map<std::string, attribute_value> root_attributes;
 };
 
 // Writes `path` atomically: a temporary file in the same directory, renamed on success.
@@ -116,14 +130,29 @@ struct run_data {
 // Throws file_error when the directory cannot be written.
 void write_run_file(const std::string& path, const run_data& data);
 
-// A human-readable summary of a run file (the `chaoschip info` command).
+// A human-readable summary of a run file (the `chaoschip info` command), or of a sweep's
+// summary.h5 (its points, grid and failures; the linked point files are not opened).
 // Throws file_error naming the file when it is missing or not a readable HDF5 file.
 std::string summarize_run_file(const std::string& path);
 
-// Reads back the pieces other commands need.
+// The Kaplan-Yorke dimension of k exponents for people: the number, or why there is none
+// (NaN: all k partial sums are >= 0, so only "at least k" is known).
+std::string format_kaplan_yorke(double dimension, std::int64_t k);
+
+// Reads back the pieces other commands need. Every failure is a file_error naming the
+// file and the dataset or attribute (exit code 2).
 std::string read_config_attribute(const std::string& path);
-std::optional<weight_set> read_weights(const std::string& path, const std::string& group);
-// /states/<population>: every dataset (float or integer) as float64, nullopt when absent.
-std::optional<state_log> read_state_log(const std::string& path, const std::string& population);
+// /network/<group>, checked against `c`: shapes from network.n_in/n_rec/n_out; float64
+// finite weights, or (w_in, w_rec on profiles with weight_bits > 0) int32 codes within the
+// profile's code range with a positive `scale` (one, or one per row), returned as codes
+// times scale with `dequantized` set. nullopt when the group is absent.
+std::optional<weight_set> read_weights(const std::string& path, const std::string& group,
+                                       const run_config& c);
+// /states/<population>, checked against `c`: every dataset [T, n] (n from the config, the
+// same T), float64 (int64 for a chip kernel's recurrent states), finite; attributes
+// trajectory ("lyapunov", "run", "training"), t0 (an integer >= 0; old files' strings are
+// parsed) and weights ("initial", "final"). nullopt when absent.
+std::optional<state_log> read_state_log(const std::string& path, const std::string& population,
+                                        const run_config& c);
 
 }  // namespace chaoschip::io
