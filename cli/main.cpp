@@ -155,9 +155,9 @@ int cmd_run(const run_args& a) {
     data = io::run_experiment(
         cfg, [&](const io::progress_info& p) { progress(p); }, &pool, control);
   } catch (const io::training_interrupted& e) {
-    std::cerr << fmt::format("{}chaoschip: interrupted at iteration {}; resume with: {}\n",
-                             !a.quiet && isatty(fileno(stdout)) ? "\r\033[K\n" : "",
-                             e.iteration(), resume_command(a, e.checkpoint_path()));
+    std::cerr << fmt::format("{}chaoschip: interrupted at iteration {}/{}; resume with: {}\n",
+                             !a.quiet && isatty(fileno(stdout)) ? "\r\033[K" : "", e.iteration(),
+                             e.iterations(), resume_command(a, e.checkpoint_path()));
     return 130;
   }
   if (a.config.empty() && a.sets.empty()) {

@@ -20,20 +20,34 @@ constexpr const char* k_format = "chaoschip checkpoint";
 constexpr double k_format_version = 1;
 const std::array<const char*, 3> k_weights = {"w_in", "w_rec", "w_out"};
 
+// Uncompressed (unlike run files): a checkpoint is rewritten often and read once, and
+// compressing a long recording every few iterations would dominate the run time.
+template <class T>
+void write_plain(const H5::Group& g, const std::string& name, const T* data,
+                 const h5::shape_t& shape) {
+  const H5::DataSpace space = shape.empty()
+                                  ? H5::DataSpace(H5S_SCALAR)
+                                  : H5::DataSpace(static_cast<int>(shape.size()), shape.data());
+  const H5::DataSet set = g.createDataSet(name, h5::native_type<T>(), space);
+  std::size_t n = 1;
+  for (hsize_t d : shape) n *= d;
+  if (n > 0) set.write(data, h5::native_type<T>());
+}
+
 void write_matrix(const H5::Group& g, const std::string& name, const Eigen::MatrixXd& m) {
   const row_matrix rows = m;
-  h5::write_dataset(g, name, rows.data(),
-                    {static_cast<hsize_t>(m.rows()), static_cast<hsize_t>(m.cols())});
+  write_plain(g, name, rows.data(),
+              {static_cast<hsize_t>(m.rows()), static_cast<hsize_t>(m.cols())});
 }
 
 template <class T>
 void write_scalar(const H5::Group& g, const std::string& name, T value) {
-  h5::write_dataset(g, name, &value, {});
+  write_plain(g, name, &value, {});
 }
 
 template <class T>
 void write_vector(const H5::Group& g, const std::string& name, const std::vector<T>& v) {
-  h5::write_dataset(g, name, v.data(), {v.size()});
+  write_plain(g, name, v.data(), {v.size()});
 }
 
 void write_optimizer(const H5::Group& root, const std::string& name,
@@ -357,6 +371,7 @@ training_interrupted::training_interrupted(std::int64_t iteration, std::int64_t 
     : error(fmt::format("interrupted at iteration {}/{}; checkpoint written to {}", iteration,
                         iterations, checkpoint)),
       iteration_(iteration),
+      iterations_(iterations),
       path_(std::move(checkpoint)) {}
 
 namespace {

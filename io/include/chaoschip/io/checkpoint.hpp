@@ -85,11 +85,12 @@ void restore_training(const checkpoint& c, const training_state& s, const std::s
 class training_interrupted : public error {
  public:
   training_interrupted(std::int64_t iteration, std::int64_t iterations, std::string checkpoint);
-  std::int64_t iteration() const noexcept { return iteration_; }
+  std::int64_t iteration() const noexcept { return iteration_; }  // iterations done
+  std::int64_t iterations() const noexcept { return iterations_; }
   const std::string& checkpoint_path() const noexcept { return path_; }
 
  private:
-  std::int64_t iteration_;
+  std::int64_t iteration_, iterations_;
   std::string path_;
 };
 
