@@ -64,7 +64,7 @@ kill_resume() {
   local args=(-q "$@" --set train.iterations="$iterations")
   "$exe" run "${args[@]}" -o "${name}_a.h5"
   test ! -e "${name}_a.h5.ckpt"
-  local target=$((2 + RANDOM % (iterations - 10)))
+  local target=$((2 + RANDOM % (iterations / 2 - 2)))  # leaves time to be caught
   "$exe" run "${args[@]}" --set train.checkpoint_every=1 -o "${name}_b.h5" &
   local pid=$! at=""
   while kill -0 "$pid" 2> /dev/null; do
