@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -104,7 +105,28 @@ struct run_args {
   std::vector<std::string> sets;
   int threads = 0;
   bool quiet = false;
+  std::string resume;  // checkpoint to continue from
 };
+
+// A word as a POSIX shell reads it back: single-quoted unless it is plain.
+std::string shell_word(const std::string& w) {
+  const bool plain = !w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+                                                       "OPQRSTUVWXYZ0123456789_./=:,+-@%") ==
+                                       std::string::npos;
+  if (plain) return w;
+  std::string q = "'";
+  for (char c : w) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// The command that continues an interrupted `chaoschip run` from its checkpoint.
+std::string resume_command(const run_args& a, const std::string& checkpoint) {
+  std::string cmd = "chaoschip run";
+  if (!a.config.empty()) cmd += " " + shell_word(a.config);
+  cmd += " -o " + shell_word(a.output);
+  for (const auto& s : a.sets) cmd += " --set " + shell_word(s);
+  return cmd + " --resume " + shell_word(checkpoint);
+}
 
 int cmd_run(const run_args& a) {
   const io::run_config cfg = a.config.empty() ? io::parse_config(io::default_experiment_toml(),
@@ -115,8 +137,31 @@ int cmd_run(const run_args& a) {
   progress_line progress(!a.quiet && isatty(fileno(stdout)));
   const auto t0 = std::chrono::steady_clock::now();
   thread_pool pool(static_cast<unsigned>(a.threads));
-  auto data = io::run_experiment(
-      cfg, [&](const io::progress_info& p) { progress(p); }, &pool);
+  // OUT.ckpt: every train.checkpoint_every iterations and on SIGINT; removed on success.
+  io::training_control control;
+  control.checkpoint_path = a.output + ".ckpt";
+  control.catch_sigint = true;
+  // Never overwrite the only copy of an interrupted run's progress by starting afresh.
+  if (a.resume.empty() && fs::exists(control.checkpoint_path))
+    throw file_error(control.checkpoint_path,
+                     "holds the checkpoint of an interrupted run: continue it with --resume " +
+                         control.checkpoint_path + ", or remove it to start afresh");
+  std::optional<io::checkpoint> resumed;
+  if (!a.resume.empty()) {
+    resumed = io::read_checkpoint(a.resume);
+    control.resume = &*resumed;
+    control.resume_path = a.resume;
+  }
+  io::run_data data;
+  try {
+    data = io::run_experiment(
+        cfg, [&](const io::progress_info& p) { progress(p); }, &pool, control);
+  } catch (const io::training_interrupted& e) {
+    std::cerr << fmt::format("{}chaoschip: interrupted at iteration {}/{}; resume with: {}\n",
+                             !a.quiet && isatty(fileno(stdout)) ? "\r\033[K" : "", e.iteration(),
+                             e.iterations(), resume_command(a, e.checkpoint_path()));
+    return 130;
+  }
   if (a.config.empty() && a.sets.empty()) {
     // The embedded default is a small gain study: the same network trained from a few
     // gains, on the float64 and the loihi profile, as a table in /study. (With --set the
@@ -127,6 +172,7 @@ int cmd_run(const run_args& a) {
     });
   }
   io::write_run_file(a.output, data);
+  io::remove_checkpoint(control.checkpoint_path);
   if (!a.quiet) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::string loss;
@@ -449,6 +495,10 @@ int main(int argc, char** argv) {
                   "depend on it)")
       ->check(CLI::Range(0, 4096));
   run->add_flag("-q,--quiet", ra.quiet, "no progress line or summary");
+  run->add_option("--resume", ra.resume,
+                  "continue training from a checkpoint (OUTPUT.ckpt, written every "
+                  "train.checkpoint_every iterations and on Ctrl-C); same CONFIG and --set")
+      ->type_name("CHECKPOINT");
 
   whatif_args wa;
   wa.run.output = "chaoschip-whatif.h5";

@@ -1,12 +1,18 @@
 #include "chaoschip/core/optimizer.hpp"
 
 #include <cmath>
+#include <utility>
 
 #include "chaoschip/core/errors.hpp"
 
 namespace chaoschip {
 
 optimizer::optimizer(optimizer_settings s, std::size_t slots) : s_(s), slots_(slots) {}
+
+void optimizer::restore(std::vector<slot_state> state) {
+  if (state.size() != slots_.size()) throw error("optimizer: restored state has other slots");
+  slots_ = std::move(state);
+}
 
 void optimizer::step(std::size_t slot, Eigen::MatrixXd& w, const Eigen::MatrixXd& g) {
   auto& st = slots_.at(slot);

@@ -371,7 +371,8 @@ std::vector<key_spec> make_schema() {
         return std::isfinite(v) && v > c.train.w_min
                    ? std::string()
                    : fmt::format("a finite number > train.w_min = {}", format_value(c.train.w_min));
-      });
+      })
+      .add("checkpoint_every", &train_config::checkpoint_every, int_range(0));
 
   section<floss_config>(s, "floss", &run_config::floss)
       .add("enabled", &floss_config::enabled, anything<bool>())

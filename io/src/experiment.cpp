@@ -289,7 +289,8 @@ chip_data chip_data_of(const neuromorphic::chip_mapping& m, const neuromorphic::
   return d;
 }
 
-run_data run_experiment(const run_config& c, const progress_fn& progress, thread_pool* pool) {
+run_data run_experiment(const run_config& c, const progress_fn& progress, thread_pool* pool,
+                        const training_control& control) {
   check_supported(c);
   run_data out;
   out.config_toml = to_toml(c);
@@ -588,12 +589,20 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
       out.floss_iteration.push_back(at);
     }
   };
-  if (c.floss.enabled) floss_epochs(c.floss.pre_epochs, 0);
   double last_loss = std::numeric_limits<double>::quiet_NaN();
   std::int64_t step = 0;  // global step counter across all sequences
+  // Checkpoints (OUT.ckpt) and SIGINT for `chaoschip run`; a resumed run starts at `first`.
+  checkpointer checkpoints(control,
+                           {{&proj_in, &proj_rec, &proj_out}, b.chip ? &*b.chip : nullptr,
+                            shadowed ? &shadow : nullptr, &opt, &floss_opt, &updates, &step,
+                            &floss_count, &chip_updates, &last_loss, &out, &net, &spikes, &states},
+                           c, iterations);
+  const std::int64_t first = checkpoints.start();
+  if (c.floss.enabled && !checkpoints.resuming()) floss_epochs(c.floss.pre_epochs, 0);
   const std::int64_t total = iterations * batch * T;
   models::spike_pattern_source::pattern pattern;
-  for (std::int64_t it = 0; it < iterations; ++it) {
+  for (std::int64_t it = first; it < iterations; ++it) {
+    checkpoints.at(it);
     models::eprop_gradients sum;
     double loss_sum = 0.0, correct = 0.0;
     for (std::int64_t k = 0; k < batch; ++k) {
@@ -683,6 +692,8 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     if (c.floss.enabled && c.floss.every > 0 && (it + 1) % c.floss.every == 0)
       floss_epochs(c.floss.epochs, it + 1);
   }
+  checkpoints.at(iterations);
+  checkpoints.finish();
   if (progress) progress({iterations, iterations, step, step, last_loss, true});
 
   if (training || !out.floss_loss.empty()) {

@@ -29,11 +29,18 @@ class optimizer {
   void step(std::size_t slot, Eigen::MatrixXd& w, const Eigen::MatrixXd& g);
   const optimizer_settings& settings() const noexcept { return s_; }
 
- private:
+  // What evolves between steps (moments; Adam's bias-correction powers): a checkpoint
+  // saves it, and restoring it continues the optimizer bit for bit. m and v stay empty
+  // until the slot's first step.
   struct slot_state {
     Eigen::MatrixXd m, v;
     double b1_power = 1.0, b2_power = 1.0;
   };
+  const std::vector<slot_state>& state() const noexcept { return slots_; }
+  // Throws error when the number of slots differs.
+  void restore(std::vector<slot_state> state);
+
+ private:
   optimizer_settings s_;
   std::vector<slot_state> slots_;
 };

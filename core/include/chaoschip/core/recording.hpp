@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chaoschip/core/network.hpp"
@@ -28,6 +29,8 @@ class spike_recorder final : public recorder {
   void record(std::int64_t t, const network& net) override;
   const spike_train_record& spikes(population_id id) const { return trains_.at(id); }
   const std::map<population_id, spike_train_record>& all() const noexcept { return trains_; }
+  // Replaces what was recorded for `id` (a resumed run continues a checkpoint's record).
+  void restore(population_id id, spike_train_record train) { trains_.at(id) = std::move(train); }
 
  private:
   std::map<population_id, spike_train_record> trains_;
@@ -46,6 +49,10 @@ class state_recorder final : public recorder {
   void record(std::int64_t t, const network& net) override;
   const std::map<std::pair<population_id, std::string>, series>& all() const noexcept {
     return series_;
+  }
+  // Replaces what was recorded for (population, variable), as spike_recorder::restore.
+  void restore(const std::pair<population_id, std::string>& key, std::vector<double> values) {
+    series_.at(key).values = std::move(values);
   }
 
  private:

@@ -109,6 +109,8 @@ struct train_config {
   bool reset_gradient = false;  // bptt: propagate through the LIF reset (Bellec: stop-gradient)
   double w_min = -100.0;        // weights are clipped to [w_min, w_max] after every update (NEST)
   double w_max = 100.0;
+  // `chaoschip run` checkpoints to OUT.ckpt every N iterations (0: only on SIGINT).
+  std::int64_t checkpoint_every = 0;
 
   bool operator==(const train_config&) const = default;
 };

@@ -8,6 +8,7 @@
 
 #include "chaoschip/core/network.hpp"
 #include "chaoschip/core/thread_pool.hpp"
+#include "chaoschip/io/checkpoint.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "chaoschip/models/task.hpp"
@@ -52,8 +53,10 @@ std::unique_ptr<projection> make_projection(const run_config& config, const Eige
 // Runs the experiment: train.iterations sequences of the task, the network reset before
 // each (as NEST's e-prop models reset on update). Throws numerical_error on divergence.
 // Measures the Lyapunov spectra per lyapunov.when (tangent blocks on `pool` if given).
+// `control`: checkpoints, resuming from one, SIGINT (checkpoint.hpp); throws
+// training_interrupted after writing the checkpoint on SIGINT.
 run_data run_experiment(const run_config& config, const progress_fn& progress = {},
-                        thread_pool* pool = nullptr);
+                        thread_pool* pool = nullptr, const training_control& control = {});
 
 // The /chip/ parameters and integer weights of a mapping, for the run file.
 chip_data chip_data_of(const neuromorphic::chip_mapping& mapping,

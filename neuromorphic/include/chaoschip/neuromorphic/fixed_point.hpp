@@ -63,6 +63,10 @@ class stochastic_source {
   stochastic_source(std::uint64_t seed, std::string_view stream);
   // A fresh call number for the next tensor operation (each call sees new numbers).
   std::uint64_t next_call() noexcept { return call_++; }
+  // The calls made so far; resume_at(calls()) on a new source of the same seed and stream
+  // continues its numbers (checkpoints).
+  std::uint64_t calls() const noexcept { return call_; }
+  void resume_at(std::uint64_t calls) noexcept { call_ = calls; }
   double uniform(std::uint64_t call, std::uint64_t index) const noexcept;
 
  private:
