@@ -16,6 +16,7 @@
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/experiment.hpp"
+#include "chaoschip/io/resources.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "h5.hpp"
 
@@ -129,6 +130,7 @@ point_result run_point(const sweep_spec& spec, const sweep_point& p) {
   try {
     const run_config cfg = load_config(spec.config, point_sets(spec, p));
     check_supported(cfg);
+    require_memory(estimate_run(cfg), mem_available(), "this point");
     const std::string resolved = to_toml(cfg);
     if (fs::exists(file)) {
       // Complete by construction (files appear by rename); same config: nothing to do.
