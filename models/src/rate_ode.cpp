@@ -80,13 +80,14 @@ double effective_tol(double tol) {
 }
 
 // Stops an integration that makes no progress: too many steps within one dt, or a step
-// size too small to move the time (it would loop forever).
+// size too small to move the time (it would loop forever). A tiny step alone is fine: the
+// last one of a dt can be the rounding remainder.
 struct step_guard {
   double t_start, dt;
   std::int64_t steps = 0;
   void operator()(double t, double h) {
     ++steps;
-    if (steps > ode_max_steps_per_dt || !(h > dt * 1e-12) || t + h == t)
+    if (steps > ode_max_steps_per_dt || !(h > 0.0) || t + h == t)
       throw numerical_error(
           "rate_ode (dopri5)", std::llround(t_start / dt),
           "the adaptive step size fell to " + format_g(h) + " ms after " +
