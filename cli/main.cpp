@@ -354,8 +354,9 @@ int cmd_sweep(sweep_args& a) {
     // The table of every point, and the points running at once, before expanding them.
     std::size_t count = static_cast<std::size_t>(a.spec.seeds);
     for (const auto& g : a.spec.grid) count *= g.values.size();
-    const unsigned threads = a.jobs > 0 ? static_cast<unsigned>(a.jobs)
-                                        : (mpi.size() > 1 ? 1u : std::thread::hardware_concurrency());
+    const unsigned threads = a.jobs > 0        ? static_cast<unsigned>(a.jobs)
+                             : mpi.size() > 1 ? 1u
+                                              : std::thread::hardware_concurrency();
     check_resources(io::estimate_sweep(count, a.spec.grid.size(), a.spec.seeds,
                                        io::load_config(a.spec.config, a.spec.overrides), threads),
                     "this sweep", a.spec.dir, a.quiet || mpi.rank() != 0);

@@ -76,6 +76,10 @@ expect_numerical "lyapunov at step .*: R_ii = 0 for tangent vector 0 (the Jacobi
   "$exe" run empty.toml -o out.h5 --set neuron.tau_m=1e-300 "${fast[@]}"
 expect_numerical "lyapunov at step .*: R_ii = 0" \
   "$exe" run empty.toml -o out.h5 --set network.model=rate --set train.eta=1e308 "${fast[@]}"
+# Weights allowed to grow without bound: a diverging training loss is exit 3 too.
+expect_numerical "training loss of iteration 1 at step 200: the loss is not finite" \
+  "$exe" run empty.toml -o out.h5 --set network.model=rate --set train.eta=1e200 \
+  --set train.optimizer=sgd --set train.w_max=1e308 --set train.w_min=-1e308 "${fast[@]}"
 expect_numerical "lyapunov at step .*: R_ii = 0" \
   "$exe" lyapunov empty.toml -o out.h5 --set neuron.tau_m=1e-300 --set lyapunov.steps=100
 
