@@ -352,8 +352,8 @@ int cmd_sweep(sweep_args& a) {
   mpi_session mpi;
   {
     // The table of every point, and the points running at once, before expanding them.
-    std::size_t count = static_cast<std::size_t>(a.spec.seeds);
-    for (const auto& g : a.spec.grid) count *= g.values.size();
+    double count = static_cast<double>(a.spec.seeds);
+    for (const auto& g : a.spec.grid) count *= static_cast<double>(g.values.size());
     const unsigned threads = a.jobs > 0        ? static_cast<unsigned>(a.jobs)
                              : mpi.size() > 1 ? 1u
                                               : std::thread::hardware_concurrency();

@@ -166,22 +166,23 @@ memory_estimate estimate_run(const run_config& c) {
   return e;
 }
 
-memory_estimate estimate_sweep(std::size_t points, std::size_t axes, std::int64_t seeds,
+memory_estimate estimate_sweep(double points, std::size_t axes, std::int64_t seeds,
                                const run_config& point, std::size_t jobs) {
   memory_estimate e;
-  // Per point: its grid values and file name, the summary row, its CSV line and its
-  // columns in summary.h5 (about 1 kB, measured on the gain study's layout).
+  // Per point: its grid values and file name (about 200 bytes as std::strings), the
+  // summary row, its CSV line and its columns in summary.h5, held at once while the
+  // summary is written: a generous 1 kB, and 64 bytes per grid value.
   const double per_point = 1000.0 + 64.0 * static_cast<double>(axes);
   e.add("sweep table",
         fmt::format("--seeds {} x {} grid points", seeds,
-                    points / static_cast<std::size_t>(std::max<std::int64_t>(seeds, 1))),
-        per_point * static_cast<double>(points));
+                    points / static_cast<double>(std::max<std::int64_t>(seeds, 1))),
+        per_point * points);
   const memory_estimate one = estimate_run(point);
-  const double at_once = static_cast<double>(std::max<std::size_t>(1, std::min(jobs, points)));
+  const double at_once = std::max(1.0, std::min(static_cast<double>(jobs), points));
   for (const auto& p : one.parts)
     e.add(p.what + (at_once > 1 ? fmt::format(" ({} points at once)", at_once) : ""), p.keys,
           at_once * p.bytes);
-  e.output_bytes = static_cast<double>(points) * one.output_bytes;
+  e.output_bytes = points * one.output_bytes;
   return e;
 }
 

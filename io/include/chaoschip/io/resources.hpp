@@ -35,7 +35,8 @@ memory_estimate estimate_run(const run_config& c);
 // are kept (record.states on a config).
 memory_estimate estimate_lyapunov(const run_config& c, bool trajectory);
 // A sweep: its table of `points` points, and `jobs` points at once each as estimate_run.
-memory_estimate estimate_sweep(std::size_t points, std::size_t axes, std::int64_t seeds,
+// `points` is a double: grids x seeds can exceed any integer type.
+memory_estimate estimate_sweep(double points, std::size_t axes, std::int64_t seeds,
                                const run_config& point, std::size_t jobs);
 
 // MemAvailable of a /proc/meminfo-format file, in bytes; a negative value when it cannot
