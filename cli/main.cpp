@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -23,6 +25,7 @@
 #include "chaoschip/io/experiment.hpp"
 #include "chaoschip/io/lyapunov.hpp"
 #include "chaoschip/io/paths.hpp"
+#include "chaoschip/io/resources.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "chaoschip/io/sweep.hpp"
 #include "chaoschip/io/whatif.hpp"
@@ -47,6 +50,16 @@ void check_output(const std::string& output, const std::string& config_path,
   io::check_output_file(output);
 }
 
+// Before anything large is allocated: refuses a command the machine cannot hold (exit 2)
+// and says when its output file will be large.
+void check_resources(const io::memory_estimate& need, const std::string& command,
+                     const std::string& output, bool quiet) {
+  io::require_memory(need, io::mem_available(), command);
+  if (!quiet && need.output_bytes > 1e9)
+    std::cerr << fmt::format("chaoschip: {} will write about {} to {}\n", command,
+                             io::format_bytes(need.output_bytes), output);
+}
+
 std::string format_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
   if (s < 60) return fmt::format("{:.0f}s", s);
@@ -54,48 +67,71 @@ std::string format_duration(double s) {
   return fmt::format("{:.0f}h{:02.0f}m", std::floor(s / 3600), std::fmod(s / 60, 60));
 }
 
-// A one-line progress display on a terminal, redrawn at most ten times a second.
+// Progress: on a terminal, one line on stdout redrawn at most ten times a second; off a
+// terminal (a log file, a batch job), a plain line on stderr at most every 10 s (the
+// undocumented CHAOSCHIP_PROGRESS_INTERVAL, in seconds, shortens it for the tests).
 class progress_line {
  public:
-  explicit progress_line(bool enabled) : enabled_(enabled) {}
+  explicit progress_line(bool enabled)
+      : enabled_(enabled), terminal_(isatty(fileno(stdout)) != 0), interval_(plain_interval()) {}
   void operator()(const io::progress_info& p) {
     if (!enabled_) return;
     const auto now = clock::now();
     const bool done = p.finished;
-    if (!done && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
+    if (!due(now, done)) return;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double frac = p.steps_total > 0
                             ? static_cast<double>(p.steps_done) / static_cast<double>(p.steps_total)
                             : 1.0;
     const double eta = frac > 0 ? elapsed * (1 - frac) / frac : NAN;
     std::string loss = std::isnan(p.loss) ? "-" : fmt::format("{:.5g}", p.loss);
-    std::fprintf(stdout, "\r\033[Kiteration %lld/%lld  step %lld/%lld  loss %s  ETA %s",
-                 static_cast<long long>(p.iteration), static_cast<long long>(p.iterations),
-                 static_cast<long long>(p.steps_done), static_cast<long long>(p.steps_total),
-                 loss.c_str(), format_duration(eta).c_str());
-    if (done) std::fputc('\n', stdout);
-    std::fflush(stdout);
+    show(fmt::format("iteration {}/{}  step {}/{}  loss {}  ETA {}", p.iteration, p.iterations,
+                     p.steps_done, p.steps_total, loss, format_duration(eta)),
+         done);
   }
   // A labelled step counter (Lyapunov spectra).
   void steps(const std::string& label, std::int64_t done, std::int64_t total) {
     if (!enabled_) return;
     const auto now = clock::now();
-    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
+    if (!due(now, done >= total)) return;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     const double frac = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
-    std::fprintf(stdout, "\r\033[K%s: step %lld/%lld  ETA %s", label.c_str(),
-                 static_cast<long long>(done), static_cast<long long>(total),
-                 format_duration(frac > 0 ? elapsed * (1 - frac) / frac : NAN).c_str());
-    if (done == total) std::fputc('\n', stdout);
-    std::fflush(stdout);
+    show(fmt::format("{}: step {}/{}  ETA {}", label, done, total,
+                     format_duration(frac > 0 ? elapsed * (1 - frac) / frac : NAN)),
+         done >= total);
   }
   void restart() { start_ = clock::now(); }
 
  private:
   using clock = std::chrono::steady_clock;
-  bool enabled_;
+  static std::chrono::duration<double> plain_interval() {
+    const char* s = std::getenv("CHAOSCHIP_PROGRESS_INTERVAL");
+    const double v = s ? std::atof(s) : 0.0;
+    return std::chrono::duration<double>(v > 0 ? v : 10.0);
+  }
+  // Off a terminal the last line is not printed: the summary follows.
+  bool due(clock::time_point now, bool done) {
+    if (terminal_) {
+      if (!done && now - last_ < std::chrono::milliseconds(100)) return false;
+    } else if (done || now - (plain_shown_ ? last_ : start_) < interval_) {
+      return false;
+    }
+    last_ = now;
+    return true;
+  }
+  void show(const std::string& text, bool done) {
+    if (!terminal_) {
+      plain_shown_ = true;
+      std::fprintf(stderr, "chaoschip: %s\n", text.c_str());
+      std::fflush(stderr);
+      return;
+    }
+    std::fprintf(stdout, "\r\033[K%s", text.c_str());
+    if (done) std::fputc('\n', stdout);
+    std::fflush(stdout);
+  }
+  bool enabled_, terminal_, plain_shown_ = false;
+  std::chrono::duration<double> interval_;
   clock::time_point start_ = clock::now(), last_{};
 };
 
@@ -134,7 +170,8 @@ int cmd_run(const run_args& a) {
                                               : io::load_config(a.config, a.sets);
   io::check_supported(cfg);
   check_output(a.output, a.config, cfg, "run");
-  progress_line progress(!a.quiet && isatty(fileno(stdout)));
+  check_resources(io::estimate_run(cfg), "this run", a.output, a.quiet);
+  progress_line progress(!a.quiet);
   const auto t0 = std::chrono::steady_clock::now();
   thread_pool pool(static_cast<unsigned>(a.threads));
   // OUT.ckpt: every train.checkpoint_every iterations and on SIGINT; removed on success.
@@ -226,7 +263,7 @@ int cmd_lyapunov(const lyapunov_args& a) {
   io::check_not_an_input(output, {a.input}, "lyapunov");
   io::check_output_file(output);
   thread_pool pool(static_cast<unsigned>(a.threads));
-  progress_line line(!a.quiet && isatty(fileno(stdout)));
+  progress_line line(!a.quiet);
   auto progress = [&line](const std::string& label) {
     line.restart();
     return
@@ -240,6 +277,8 @@ int cmd_lyapunov(const lyapunov_args& a) {
     cfg = io::load_config(a.input, a.sets);
     io::check_supported(cfg);
     check_output(output, a.input, cfg, "lyapunov");
+    check_resources(io::estimate_lyapunov(cfg, cfg.record.states), "this spectrum", output,
+                    a.quiet);
     out.initial = io::make_initial_weights(cfg);
     io::state_log log;
     out.lyapunov.emplace_back(
@@ -259,6 +298,7 @@ int cmd_lyapunov(const lyapunov_args& a) {
                            a.sets);
     io::check_supported(cfg);
     check_output(output, a.input, cfg, "lyapunov");
+    check_resources(io::estimate_lyapunov(cfg, false), "this spectrum", output, a.quiet);
     // Checked against the layout and the config: shapes, types, codes, attributes.
     out.initial = io::read_weights(a.input, "initial", cfg);
     out.final = io::read_weights(a.input, "final", cfg);
@@ -362,6 +402,17 @@ class mpi_session {
 int cmd_sweep(sweep_args& a) {
   for (const auto& g : a.grids) a.spec.grid.push_back(io::parse_grid(g));
   mpi_session mpi;
+  {
+    // The table of every point, and the points running at once, before expanding them.
+    double count = static_cast<double>(a.spec.seeds);
+    for (const auto& g : a.spec.grid) count *= static_cast<double>(g.values.size());
+    const unsigned threads = a.jobs > 0        ? static_cast<unsigned>(a.jobs)
+                             : mpi.size() > 1 ? 1u
+                                              : std::thread::hardware_concurrency();
+    check_resources(io::estimate_sweep(count, a.spec.grid.size(), a.spec.seeds,
+                                       io::load_config(a.spec.config, a.spec.overrides), threads),
+                    "this sweep", a.spec.dir, a.quiet || mpi.rank() != 0);
+  }
   // Checks every point's config before running any, so a typo in a key fails at once;
   // bad values stay per point (recorded as failed in the summary).
   const auto points = io::expand(a.spec);
@@ -385,7 +436,7 @@ int cmd_sweep(sweep_args& a) {
   const unsigned jobs = a.jobs >= 0 ? static_cast<unsigned>(a.jobs) : (mpi.size() > 1 ? 1u : 0u);
   thread_pool pool(jobs);
   const bool show = !a.quiet && mpi.rank() == 0 && isatty(fileno(stdout));
-  progress_line line(show);
+  progress_line line(!a.quiet && mpi.rank() == 0);
   std::size_t finished = 0, reused = 0;
   io::run_points(
       a.spec, points, mine, pool, [&](const io::sweep_point& p, const io::point_result& r) {
@@ -424,7 +475,16 @@ int cmd_whatif(const whatif_args& a) {
   const io::run_config cfg = load(a.run);
   io::check_supported(cfg);
   check_output(a.run.output, a.run.config, cfg, "whatif");
-  progress_line progress(!a.run.quiet && isatty(fileno(stdout)));
+  {
+    // Each setting is a run with spikes recorded; the reference's spikes are kept.
+    io::run_config one = cfg;
+    one.record.spikes = true;
+    one.record.states = false;
+    io::memory_estimate need = io::estimate_run(one);
+    need.output_bytes = 0.0;  // a table
+    check_resources(need, "this what-if study", a.run.output, a.run.quiet);
+  }
+  progress_line progress(!a.run.quiet);
   const auto rows = io::run_whatif(cfg, a.options, [&](const io::progress_info& p) {
     if (p.finished) return;  // one line for the whole study, not one per setting
     progress(p);

@@ -155,11 +155,23 @@ lyapunov_result lyapunov_spectrum(tangent_system& sys, const lyapunov_options& o
       const double a = std::abs(r(i, i));
       if (std::isnan(a))
         throw numerical_error("lyapunov", s, "tangent vectors became NaN (Jacobian not finite)");
+      // As flossing: a collapsed or overflowing tangent vector would give an exponent of
+      // -inf or +inf and an infinite cond, results that must not be written.
+      if (a == 0.0 || std::isinf(a))
+        throw numerical_error(
+            "lyapunov", s,
+            std::string(a == 0.0 ? "R_ii = 0" : "R_ii = inf") + " for tangent vector " +
+                std::to_string(i) +
+                (a == 0.0 ? " (the Jacobian is singular: the exponent would be -inf)"
+                          : " (the tangent vector overflowed: the exponent would be +inf)"));
       logs[i] = std::log(a);
       rmax = std::max(rmax, a);
       rmin = std::min(rmin, a);
     }
-    out.cond.push_back(rmin > 0.0 ? rmax / rmin : std::numeric_limits<double>::infinity());
+    const double cond = rmax / rmin;
+    if (!std::isfinite(cond))
+      throw numerical_error("lyapunov", s, "the condition number of R is not finite");
+    out.cond.push_back(cond);
     if (!implicit_q) form_q();
 
     if (s + 1 > o.warmup) {

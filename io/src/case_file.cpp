@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "chaoschip/io/resources.hpp"
 #include "h5.hpp"
 
 namespace chaoschip::io {
@@ -13,9 +14,10 @@ namespace {
 // Reads a 2-D floating-point weight matrix of the expected shape, as double.
 Eigen::MatrixXd read_weight(const H5::H5File& f, const std::string& path, const std::string& name,
                             std::int64_t rows, std::int64_t cols, const std::string& why) {
+  // The declared shape first: a wrong one must not be allocated.
+  h5::expect_shape(path, name, h5::open_dataset(f, path, name, {H5T_FLOAT}).second,
+                   {static_cast<hsize_t>(rows), static_cast<hsize_t>(cols)}, why);
   const auto data = h5::read_dataset<double>(f, path, name, {H5T_FLOAT});
-  h5::expect_shape(path, name, data.shape, {static_cast<hsize_t>(rows), static_cast<hsize_t>(cols)},
-                   why);
   h5::expect_finite(path, name, data);
   return Eigen::Map<const row_matrix>(data.values.data(), rows, cols);
 }
@@ -34,6 +36,19 @@ void expect_binary(const std::string& path, const std::string& name,
   throw file_error(path,
                    fmt::format("dataset '{}' must hold only 0 and 1, found {} at {}", name, *bad,
                                h5::format_index(data.shape, bad - data.values.begin())));
+}
+
+// Reading holds the spikes as int64 and as bytes, target and window twice, and the task
+// then keeps per-step spike lists: refused before reading when the machine cannot.
+void check_case_memory(const std::string& path, const h5::shape_t& shape, std::int64_t n_out) {
+  double elements = 1.0;
+  for (hsize_t d : shape) elements *= static_cast<double>(d);
+  const double steps = elements / static_cast<double>(shape.back());
+  memory_estimate need;
+  need.add("input_spikes " + h5::format_shape(shape) + ", its target and learning window",
+           "task.file = '" + path + "'",
+           9.0 * elements + steps * (16.0 * static_cast<double>(n_out) + 40.0));
+  require_memory(need, mem_available(), "reading this case file");
 }
 
 }  // namespace
@@ -60,14 +75,15 @@ std::vector<case_sequence> read_case_task(const std::string& path, std::int64_t 
   const auto held = h5::lock();
   const H5::H5File f = h5::open_read(path);
   return h5::guard(path, h5::reading, [&] {
-    const auto spikes = h5::read_dataset<std::int64_t>(f, path, "input_spikes", {H5T_INTEGER});
-    const std::size_t rank = spikes.shape.size();
+    // Shapes are checked as declared, before anything is read.
+    const h5::shape_t shape = h5::open_dataset(f, path, "input_spikes", {H5T_INTEGER}).second;
+    const std::size_t rank = shape.size();
     if (rank != 2 && rank != 3)
       throw file_error(path, fmt::format("dataset 'input_spikes' has shape {}, expected [T, {}] "
                                          "or [S, T, {}] (network.n_in = {})",
-                                         h5::format_shape(spikes.shape), n_in, n_in, n_in));
+                                         h5::format_shape(shape), n_in, n_in, n_in));
     // Leading dimensions ([T] or [S, T]) that target and learning_window must share.
-    const h5::shape_t lead(spikes.shape.begin(), spikes.shape.end() - 1);
+    const h5::shape_t lead(shape.begin(), shape.end() - 1);
     const hsize_t sequences = rank == 3 ? lead[0] : 1;
     const hsize_t steps = lead.back();
     auto with = [&](hsize_t last) {
@@ -75,26 +91,32 @@ std::vector<case_sequence> read_case_task(const std::string& path, std::int64_t 
       s.push_back(last);
       return s;
     };
-    h5::expect_shape(path, "input_spikes", spikes.shape, with(static_cast<hsize_t>(n_in)),
+    h5::expect_shape(path, "input_spikes", shape, with(static_cast<hsize_t>(n_in)),
                      fmt::format("network.n_in = {}", n_in));
     if (sequences == 0 || steps == 0)
       throw file_error(path, fmt::format("dataset 'input_spikes' has shape {}: no time steps",
-                                         h5::format_shape(spikes.shape)));
+                                         h5::format_shape(shape)));
+    check_case_memory(path, shape, n_out);
+    const auto spikes = h5::read_dataset<std::int64_t>(f, path, "input_spikes", {H5T_INTEGER});
     expect_binary(path, "input_spikes", spikes);
     const std::string lead_why =
         rank == 3
             ? fmt::format("input_spikes has S = {} sequences of T = {} steps", sequences, steps)
             : fmt::format("input_spikes has T = {} steps", steps);
 
-    const auto target = h5::read_dataset<double>(f, path, "target", {H5T_FLOAT, H5T_INTEGER});
-    h5::expect_shape(path, "target", target.shape, with(static_cast<hsize_t>(n_out)),
+    h5::expect_shape(path, "target",
+                     h5::open_dataset(f, path, "target", {H5T_FLOAT, H5T_INTEGER}).second,
+                     with(static_cast<hsize_t>(n_out)),
                      fmt::format("{}, network.n_out = {}", lead_why, n_out));
+    const auto target = h5::read_dataset<double>(f, path, "target", {H5T_FLOAT, H5T_INTEGER});
     h5::expect_finite(path, "target", target);
 
     std::vector<std::int64_t> window(sequences * steps, 1);
     if (h5::exists(f, "learning_window")) {
+      h5::expect_shape(path, "learning_window",
+                       h5::open_dataset(f, path, "learning_window", {H5T_INTEGER}).second, lead,
+                       lead_why);
       const auto w = h5::read_dataset<std::int64_t>(f, path, "learning_window", {H5T_INTEGER});
-      h5::expect_shape(path, "learning_window", w.shape, lead, lead_why);
       expect_binary(path, "learning_window", w);
       window = w.values;
     }

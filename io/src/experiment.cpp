@@ -92,6 +92,16 @@ void check_finite_state(const network& net, population_id id, std::int64_t step)
                             "non-finite value (the dynamics diverged)");
 }
 
+// After a training update: a NaN survives the [w_min, w_max] clip and would be written.
+void check_finite_weights(const network& net, std::int64_t iteration, std::int64_t step) {
+  for (const auto& conn : net.connections()) {
+    const auto* dense = dynamic_cast<const dense_projection*>(conn.weights.get());
+    if (dense ? dense->weights().allFinite() : conn.weights->to_dense().allFinite()) continue;
+    throw numerical_error("training update of iteration " + std::to_string(iteration), step,
+                          "a weight is not finite (the gradient diverged; a smaller train.eta?)");
+  }
+}
+
 }  // namespace
 
 void check_supported(const run_config& c) {
@@ -676,6 +686,9 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     }
     if (!has_target) continue;
     last_loss = loss_sum / static_cast<double>(batch);
+    if (!std::isfinite(last_loss))
+      throw numerical_error("training loss of iteration " + std::to_string(it), step,
+                            "the loss is not finite (the readout diverged; a smaller train.eta?)");
     out.train_loss.push_back(last_loss);
     if (task->classification()) out.train_accuracy.push_back(correct / static_cast<double>(batch));
     if (training) {
@@ -688,6 +701,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
         update(opt, 1, proj_rec, inv * sum.w_rec, !c.network.autapses);
       }
       update(opt, 2, proj_out, inv * sum.w_out, false);
+      check_finite_weights(net, it, step);
     }
     if (c.floss.enabled && c.floss.every > 0 && (it + 1) % c.floss.every == 0)
       floss_epochs(c.floss.epochs, it + 1);

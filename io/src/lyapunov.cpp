@@ -1,5 +1,6 @@
 #include "chaoschip/io/lyapunov.hpp"
 
+#include <cmath>
 #include <memory>
 
 #include <fmt/format.h>
@@ -91,6 +92,11 @@ lyapunov_options options_of(const run_config& c, thread_pool* pool) {
 }
 
 lyapunov_data data_of(const lyapunov_result& r, const run_config& c, const lyapunov_options& o) {
+  // Nothing non-finite is written (Kaplan-Yorke is NaN by definition for an incomplete
+  // spectrum whose partial sums stay >= 0).
+  if (!r.exponents.allFinite() || !std::isfinite(r.entropy_rate) || std::isinf(r.kaplan_yorke))
+    throw numerical_error("lyapunov", o.warmup + o.steps,
+                          "the exponents are not finite (the dynamics or the Jacobian diverged)");
   lyapunov_data d;
   d.exponents = r.exponents;
   d.convergence = r.convergence;

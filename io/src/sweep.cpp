@@ -21,6 +21,7 @@
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/experiment.hpp"
 #include "chaoschip/io/paths.hpp"
+#include "chaoschip/io/resources.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "h5.hpp"
 
@@ -160,6 +161,7 @@ point_result run_point(const sweep_spec& spec, const sweep_point& p) {
       is_input = true;
       throw;
     }
+    require_memory(estimate_run(cfg), mem_available(), "this point");
     const std::string resolved = to_toml(cfg);
     if (fs::exists(file)) {
       // Complete by construction (files appear by rename); same config: nothing to do.

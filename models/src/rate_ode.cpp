@@ -1,6 +1,9 @@
 #include "chaoschip/models/rate_ode.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <string>
 
 #include <boost/numeric/odeint.hpp>
@@ -66,6 +69,34 @@ struct rhs {
   }
 };
 
+std::string format_g(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+double effective_tol(double tol) {
+  return std::max(tol, ode_tol_floor);
+}
+
+// Stops an integration that makes no progress: too many steps within one dt, or a step
+// size too small to move the time (it would loop forever). A tiny step alone is fine: the
+// last one of a dt can be the rounding remainder.
+struct step_guard {
+  double t_start, dt;
+  std::int64_t steps = 0;
+  void operator()(double t, double h) {
+    ++steps;
+    if (steps > ode_max_steps_per_dt || !(h > 0.0) || t + h == t)
+      throw numerical_error(
+          "rate_ode (dopri5)", std::llround(t_start / dt),
+          "the adaptive step size fell to " + format_g(h) + " ms after " +
+              std::to_string(steps) + " steps within one dt = " + format_g(dt) +
+              " ms (the system is too stiff or diverging for neuron.ode_tol; try a larger "
+              "tolerance or neuron.tau_m)");
+  }
+};
+
 }  // namespace
 
 rate_ode::rate_ode(const parameters& p, double dt) : p_(p), dt_(dt) {
@@ -98,15 +129,27 @@ void rate_ode::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input,
                               static_cast<std::size_t>(p_.substeps));
   } else {
     // Restart the dense-output integrator only where the input changes.
+    const double tol = effective_tol(p_.tol);
     if (!s.stepper || input != s.u) {
       s.u = input;
       s.stepper = std::make_unique<integrator>(
-          integrator{odeint::make_dense_output(p_.tol, p_.tol, odeint::runge_kutta_dopri5<vec>())});
+          integrator{odeint::make_dense_output(tol, tol, odeint::runge_kutta_dopri5<vec>())});
       s.stepper->stepper.initialize(s.h, s.t, dt_);
     }
     rhs f{coupling, p_.phi, 1.0 / p_.tau, s.u, n, 0, {}, {}, {}};
     auto& st = s.stepper->stepper;
-    while (st.current_time() < t_end) st.do_step(f);
+    step_guard guard{s.t, dt_};
+    try {
+      while (st.current_time() < t_end) {
+        guard(st.current_time(), st.current_time_step());
+        st.do_step(f);
+      }
+    } catch (const odeint::odeint_error& e) {
+      s.stepper.reset();
+      throw numerical_error("rate_ode (dopri5)", std::llround(s.t / dt_),
+                            std::string(e.what()) + " (step size " +
+                                format_g(st.current_time_step()) + " ms)");
+    }
     st.calc_state(t_end, s.h);
   }
   s.t = t_end;
@@ -126,9 +169,21 @@ void rate_ode::step_tangent(state& s, const Eigen::Ref<const Eigen::VectorXd>& i
     odeint::integrate_n_steps(odeint::runge_kutta4<vec>(), f, x, s.t, dt_ / p_.substeps,
                               static_cast<std::size_t>(p_.substeps));
   } else {
-    odeint::integrate_adaptive(
-        odeint::make_controlled(p_.tol, p_.tol, odeint::runge_kutta_dopri5<vec>()), f, x, s.t,
-        s.t + dt_, dt_);
+    // integrate_adaptive's loop, with the guard.
+    const double tol = effective_tol(p_.tol), t_end = s.t + dt_;
+    auto stepper = odeint::make_controlled(tol, tol, odeint::runge_kutta_dopri5<vec>());
+    double t = s.t, h = dt_;
+    step_guard guard{s.t, dt_};
+    try {
+      while (t_end - t > std::numeric_limits<double>::epsilon() * std::max(1.0, t_end)) {
+        h = std::min(h, t_end - t);
+        guard(t, h);
+        stepper.try_step(f, x, t, h);
+      }
+    } catch (const odeint::odeint_error& e) {
+      throw numerical_error("rate_ode (dopri5, tangent)", std::llround(s.t / dt_),
+                            std::string(e.what()) + " (step size " + format_g(h) + " ms)");
+    }
   }
   std::copy(x.begin(), x.begin() + n, s.h.begin());
   q = Eigen::Map<const Eigen::MatrixXd>(x.data() + n, n, k);

@@ -111,6 +111,7 @@ namespace {
 // The default LIF network on sine, one e-prop iteration (SGD): the float weights' update.
 io::run_data one_lif_iteration(std::vector<std::string> overrides) {
   std::vector<std::string> all = {"train.rule=\"eprop\"", "train.iterations=1", "train.eta=1e-4",
+                                  "train.optimizer=\"sgd\"", "train.c_reg=0.0",
                                   "lyapunov.when=[]", "record.spikes=false"};
   all.insert(all.end(), overrides.begin(), overrides.end());
   return io::run_experiment(io::parse_config("", "test", all));

@@ -88,7 +88,7 @@ TEST_CASE("empty text gives the documented defaults", "[config]") {
   CHECK(c.neuron.v_th == 0.03);
   CHECK(c.neuron.n_adaptive == -1);
   CHECK(c.chip.profile == "float64");
-  CHECK(c.train.eta == 1e-4);
+  CHECK(c.train.eta == 5e-3);
   CHECK(c.lyapunov.when == std::vector<std::string>{"before", "after"});
   CHECK(c.record.spikes);
   CHECK(parse("# only a comment\n\n") == defaults());

@@ -8,6 +8,7 @@
 
 #include <unsupported/Eigen/MatrixFunctions>
 
+#include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/model_population.hpp"
 #include "chaoschip/core/network.hpp"
 #include "chaoschip/core/random.hpp"
@@ -189,6 +190,41 @@ TEST_CASE("rate_ode with linear phi equals expm((-I + gW) t) h0", "[models]") {
       INFO("method " << static_cast<int>(method) << " t = " << k * dt);
       CHECK((h - exact).cwiseAbs().maxCoeff() < 1e-8 * std::max(1.0, exact.cwiseAbs().maxCoeff()));
     }
+  }
+}
+
+TEST_CASE("rate_ode: a tolerance below the floor acts as the floor; a stalled dopri5 stops",
+          "[models][ode_guard]") {
+  const Eigen::Index n = 20;
+  random_stream rng(3, "weights");
+  const dense_projection proj(gaussian_weights(n, n, 2.0, rng));
+  Eigen::VectorXd h0(n), u(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    h0[i] = rng.normal();
+    u[i] = rng.normal();
+  }
+  auto run = [&](double tau, double tol, bool tangent) {
+    const rate_ode m({.tau = tau, .tol = tol}, 1.0);
+    auto s = m.make_state(static_cast<std::size_t>(n));
+    m.set_variable(s, "h", h0);
+    Eigen::MatrixXd q = Eigen::MatrixXd::Identity(n, 2);
+    for (int k = 0; k < 20; ++k) {
+      if (tangent)
+        m.step_tangent(s, u, &proj, q);
+      else
+        m.step(s, u, &proj);
+    }
+    return m.variable(s, "h");
+  };
+  for (bool tangent : {false, true}) {
+    // 1e-100 used to shrink the step forever (a hang); now it is the floor's integration.
+    const Eigen::VectorXd tiny = run(10.0, 1e-100, tangent);
+    CHECK(tiny == run(10.0, ode_tol_floor, tangent));
+    CHECK((tiny - run(10.0, 1e-8, tangent)).cwiseAbs().maxCoeff() < 1e-6);
+    // tau = 1e-9 ms with dt = 1 ms: explicit steps of ~1e-9 ms, 1e9 of them per dt.
+    CHECK_THROWS_AS(run(1e-9, 1e-8, tangent), numerical_error);
+    CHECK_THROWS_WITH(run(1e-9, 1e-8, tangent),
+                      Catch::Contains("step size") && Catch::Contains("ms after 20001 steps"));
   }
 }
 

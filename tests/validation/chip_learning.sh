@@ -12,7 +12,7 @@ exe=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-common=(--quiet --set train.rule=eprop --set train.iterations=300 --set train.eta=1e-4
+common=(--quiet --set train.rule=eprop --set train.iterations=300 --set train.optimizer=sgd --set train.eta=1e-4
         --set train.c_reg=300.0 --set record.spikes=false --set record.states=false)
 "$exe" run "${common[@]}" -o float.h5
 "$exe" run "${common[@]}" --set chip.profile=loihi --set chip.update_rounding=stochastic -o sr.h5

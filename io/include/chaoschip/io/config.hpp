@@ -94,14 +94,16 @@ struct train_config {
   std::string rule = "eprop";
   std::string variant = "default";
   std::string feedback = "random";
-  std::string optimizer = "sgd";
-  double eta = 1e-4;
+  // Adam at 5e-3 with NEST's rate regularisation: SGD at 1e-4 without it diverged on the
+  // default network (docs/learning.md, "Defaults").
+  std::string optimizer = "adam";
+  double eta = 5e-3;
   double adam_beta1 = 0.9;
   double adam_beta2 = 0.999;
   double adam_epsilon = 1e-8;
   std::int64_t iterations = 100;
   std::int64_t batch = 1;
-  double c_reg = 0.0;
+  double c_reg = 300.0;
   double f_target = 10.0;
   bool average_gradient = false;
   // Additions to the contract:

@@ -4,6 +4,7 @@
 // input u is what arrives through projections at each step and is held constant over
 // that step. Adaptive Dormand-Prince (dopri5) with dense output by default: the
 // integrator steps across grid points freely and restarts only where u changes.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,11 +20,19 @@ namespace chaoschip::models {
 
 enum class ode_method { dopri5, rk4 };
 
+// dopri5 cannot meet a tolerance much below the rounding error of a step: it shrinks the
+// step forever (1e-13 already did on a 100-neuron network). Tolerances below this floor act
+// as the floor.
+inline constexpr double ode_tol_floor = 1e-12;
+// Steps (accepted and rejected) dopri5 may take within one dt before it gives up with a
+// numerical_error naming the step size (a stiff or diverging system would otherwise hang).
+inline constexpr std::int64_t ode_max_steps_per_dt = 20000;
+
 struct rate_ode_parameters {
   double tau = 30.0;  // ms (neuron.tau_m)
   activation phi = activation::tanh;
   ode_method method = ode_method::dopri5;
-  double tol = 1e-8;  // dopri5 absolute and relative error tolerance
+  double tol = 1e-8;  // dopri5 absolute and relative error tolerance (>= ode_tol_floor used)
   int substeps = 10;  // rk4 steps per dt
 };
 
