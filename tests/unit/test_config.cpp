@@ -59,6 +59,11 @@ parameter_error parse_failure(const std::string& text,
   return parameter_error("", "", "");  // not reached: FAIL throws
 }
 
+// A relative path as the parser stores it: absolute, against the current directory.
+std::string in_cwd(const std::string& relative) {
+  return std::filesystem::absolute(relative).lexically_normal().string();
+}
+
 bool same_bits(double a, double b) {
   return std::memcmp(&a, &b, sizeof a) == 0;
 }
@@ -178,7 +183,7 @@ spikes = false
   CHECK(c.network.init == "orthogonal");
   CHECK(c.network.autapses);
   CHECK(c.network.dt == 0.5);
-  CHECK(c.network.file == "w.h5");
+  CHECK(c.network.file == in_cwd("w.h5"));
   CHECK(c.network.delay_rec == 2);
   CHECK(c.network.connectivity == "sparse");
   CHECK(c.network.input_gain == 2.0);  // an integer is accepted for a double
@@ -202,7 +207,7 @@ spikes = false
   CHECK(c.readout.loss == "cross_entropy");
   CHECK(c.chip.profile == "loihi");
   CHECK(c.task.name == "evidence");
-  CHECK(c.task.file == "t.h5");
+  CHECK(c.task.file == in_cwd("t.h5"));
   CHECK(c.task.steps == 50);
   CHECK(c.task.input_rate == 40.0);
   CHECK(c.train.rule == "bptt");
@@ -393,12 +398,12 @@ TEST_CASE("files are required when init or task name is \"file\"", "[config]") {
   auto e = parse_failure("[network]\ninit = \"file\"\n");
   CHECK(e.key() == "network.file");
   CHECK_THAT(e.what(), Contains("line 2 of run.toml"));  // where init = "file" was said
-  CHECK(parse("[network]\ninit = \"file\"\nfile = \"w.h5\"").network.file == "w.h5");
+  CHECK(parse("[network]\ninit = \"file\"\nfile = \"w.h5\"").network.file == in_cwd("w.h5"));
 
   e = parse_failure("[task]\nname = \"file\"\nfile = \"\"\n");
   CHECK(e.key() == "task.file");
   CHECK_THAT(e.what(), Contains("line 3 of run.toml"));
-  CHECK(parse("[task]\nname = \"file\"\nfile = \"t.h5\"").task.file == "t.h5");
+  CHECK(parse("[task]\nname = \"file\"\nfile = \"t.h5\"").task.file == in_cwd("t.h5"));
 }
 
 TEST_CASE("enumerations accept only their values", "[config]") {
@@ -461,12 +466,12 @@ TEST_CASE("overrides (--set) reach every type of key", "[config]") {
                      "task.name=file", "network.file=2024", "network.connectivity = sparse "});
     CHECK(c.network.model == "rate_ode");
     CHECK(c.chip.profile == "loihi");
-    CHECK(c.task.file == "data/in put.h5");
-    CHECK(c.network.file == "2024");  // a string key takes the text, not the integer
+    CHECK(c.task.file == in_cwd("data/in put.h5"));
+    CHECK(c.network.file == in_cwd("2024"));  // a string key takes the text, not the integer
     CHECK(c.network.connectivity == "sparse");
     CHECK(parse("", {"task.file="}).task.file.empty());
-    CHECK(parse("", {"task.file=a\"b\\c"}).task.file == "a\"b\\c");
-    CHECK(parse("", {"task.file=tab\there"}).task.file == "tab\there");
+    CHECK(parse("", {"task.file=a\"b\\c"}).task.file == in_cwd("a\"b\\c"));
+    CHECK(parse("", {"task.file=tab\there"}).task.file == in_cwd("tab\there"));
     CHECK(parse_failure("", {"task.file=\xff\xfe"}).key() == "task.file");
   }
   SECTION("overrides create missing sections and keys") {
@@ -546,7 +551,7 @@ TEST_CASE("to_toml round-trips the config", "[config]") {
     c.network.gain = 0.1;
     c.network.dt = 1.0 / 3.0;
     c.network.input_gain = 1e22;
-    c.network.file = "dir with \"quotes\"\\and\ttabs\n.h5";
+    c.network.file = "/dir with \"quotes\"\\and\ttabs\n.h5";
     c.neuron.beta = -1.7976931348623157e308;
     c.neuron.v_th = 5e-324;  // the smallest denormal
     c.neuron.v_reset = -0.0;
