@@ -673,6 +673,7 @@ void resolve_paths(run_config& config, const location_map& locations,
     const fs::path base = from_file && !base_dir.empty() ? fs::path(base_dir) : fs::path();
     value = fs::absolute(base / value).lexically_normal().string();
   };
+  // Every key that names a file belongs here.
   resolve("network.file", config.network.file);
   resolve("task.file", config.task.file);
   if (is_profile_path(config.chip.profile)) resolve("chip.profile", config.chip.profile);
@@ -739,7 +740,7 @@ std::vector<key_description> describe_config() {
             refused = std::numeric_limits<std::int64_t>::min();
           if constexpr (std::is_same_v<T, double>) refused = std::nan("");
           if constexpr (std::is_same_v<T, string_list>) refused = {""};
-          std::string type = type_name<T>();
+          std::string type;  // docs/config.md's names
           if constexpr (std::is_same_v<T, std::int64_t>) type = "int";
           if constexpr (std::is_same_v<T, double>) type = "number";
           if constexpr (std::is_same_v<T, bool>) type = "bool";

@@ -657,7 +657,7 @@ TEST_CASE("unreadable or malformed config files are file_errors", "[config]") {
   }
 }
 
-TEST_CASE("--set into a section that is not a table is the file's error", "[config]") {
+TEST_CASE("an override into a section that is not a table is the file's error", "[config]") {
   struct bad {
     std::string text, set, key, value;
   };
