@@ -755,8 +755,8 @@ TEST_CASE("profile files: errors at their own line, bases from files", "[config]
     CHECK(c.chip.state_bits == 20);
     const auto deep = write_file(dir.path, "other/deep/d.toml", "base = \"../../chips/p.toml\"\n");
     CHECK(parse("", {"chip.profile=" + deep}).chip.state_bits == 20);
-    const auto abs =
-        write_file(dir.path, "abs.toml", "base = \"" + (dir.path / "chips/b.toml").string() + "\"\n");
+    const std::string absolute_base = (dir.path / "chips/b.toml").string();
+    const auto abs = write_file(dir.path, "abs.toml", "base = \"" + absolute_base + "\"\n");
     CHECK(parse("", {"chip.profile=" + abs}).chip.weight_bits == 6);
   }
   SECTION("a missing or looping base is an error at the base line") {
