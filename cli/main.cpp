@@ -472,8 +472,7 @@ struct whatif_args {
 };
 
 int cmd_whatif(const whatif_args& a) {
-  const io::run_config cfg = load(a.run);
-  io::check_supported(cfg);
+  const io::run_config cfg = load(a.run);  // run_whatif checks it (without learning)
   check_output(a.run.output, a.run.config, cfg, "whatif");
   {
     // Each setting is a run with spikes recorded; the reference's spikes are kept.
@@ -545,7 +544,11 @@ int main(int argc, char** argv) {
 
   run_args ra;
   auto* run = app.add_subcommand("run", "Simulate (and train) the network a config describes");
-  run->add_option("CONFIG", ra.config, "TOML config (default: the embedded default experiment)");
+  run->add_option("CONFIG", ra.config,
+                  "TOML config; relative paths in it are relative to its folder. Without "
+                  "CONFIG: the embedded default experiment (a sine-task network with "
+                  "states recorded, plus a gain study), not the documented key defaults; "
+                  "an empty file gives those");
   run->add_option("-o,--output", ra.output, "output run file")->capture_default_str();
   run->add_option("--set", ra.sets, "override a config key: --set network.gain=1.5")
       ->type_name("KEY=VALUE")

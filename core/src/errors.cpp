@@ -23,7 +23,8 @@ parameter_error::parameter_error(std::string key, std::string value, std::string
     : input_error(parameter_message(key, value, expected, location)),
       key_(std::move(key)),
       value_(std::move(value)),
-      expected_(std::move(expected)) {}
+      expected_(std::move(expected)),
+      location_(std::move(location)) {}
 
 file_error::file_error(std::string file, std::string detail)
     : input_error(std::string("'").append(file).append("': ").append(detail)),

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -104,9 +105,9 @@ const nm::chip_profile& builtin_or_throw(const std::string& name, const std::str
                         location);
 }
 
-}  // namespace
-
-nm::chip_profile load_profile_file(const std::string& path) {
+// A profile file, its base (a built-in name, or another file: relative to this one's
+// folder) first. `chain` holds the files being read, to refuse a base that loops.
+nm::chip_profile load_profile(const std::string& path, std::vector<std::string>& chain) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) throw file_error(path, "no such chip profile file");
@@ -123,14 +124,36 @@ nm::chip_profile load_profile_file(const std::string& path) {
   if (const auto* base = t.get("base")) {
     const auto* s = base->as_string();
     if (!s)
-      throw parameter_error("base", "a non-string", "a built-in profile name", where(*base, path));
-    p = builtin_or_throw(s->get(), "base", where(*base, path));
+      throw parameter_error("base", "a non-string", "a built-in profile name or a profile file",
+                            where(*base, path));
+    const std::string name = s->get();
+    if (is_profile_path(name)) {
+      const fs::path file = fs::path(name).is_absolute()
+                                ? fs::path(name)
+                                : (fs::absolute(path).parent_path() / name).lexically_normal();
+      if (!fs::exists(file, ec))
+        throw parameter_error("base", "\"" + name + "\" (no such file: " + file.string() + ")",
+                              "a built-in profile name or an existing profile file",
+                              where(*base, path));
+      chain.push_back(fs::weakly_canonical(path, ec).string());
+      for (const auto& seen : chain)
+        if (seen == fs::weakly_canonical(file, ec).string())
+          throw parameter_error("base", "\"" + name + "\"",
+                                "a base that does not lead back to this file",
+                                where(*base, path));
+      p = load_profile(file.string(), chain);
+      chain.pop_back();
+    } else {
+      p = builtin_or_throw(name, "base", where(*base, path));
+    }
   } else {
     p = *nm::find_builtin("float64");
   }
   p.name = fs::path(path).stem().string();
+  std::map<std::string, std::string> lines;  // chip.<key> -> its line, for validate's errors
   for (const auto& [k, node] : t) {
     const std::string key(k.str());
+    lines["chip." + key] = where(node, path);
     if (key == "base") continue;
     if (key == "name" || key == "description") {
       const auto* s = node.as_string();
@@ -157,22 +180,34 @@ nm::chip_profile load_profile_file(const std::string& path) {
         f->set(p, s->get(), 0);
       }
     } catch (const parameter_error& e) {
-      if (!e.expected().empty() && e.key() == key) throw;
+      if (!e.location().empty()) throw;
       throw parameter_error(key, e.value(), e.expected(), where(node, path));
     }
   }
   try {
     nm::validate(p);
   } catch (const parameter_error& e) {
-    throw parameter_error(e.key(), e.value(), e.expected(), "profile file " + path);
+    // The line of the offending key when the file sets it; else the file (a combination).
+    const auto at = lines.find(e.key());
+    throw parameter_error(e.key(), e.value(), e.expected(),
+                          at != lines.end() ? at->second : "profile file " + path);
   }
   return p;
 }
 
+}  // namespace
+
+bool is_profile_path(std::string_view profile) {
+  return profile.ends_with(".toml") || profile.find('/') != std::string_view::npos;
+}
+
+nm::chip_profile load_profile_file(const std::string& path) {
+  std::vector<std::string> chain;
+  return load_profile(path, chain);
+}
+
 nm::chip_profile resolve_profile(const chip_config& chip) {
-  const bool is_path =
-      chip.profile.ends_with(".toml") || chip.profile.find('/') != std::string::npos;
-  nm::chip_profile p = is_path ? load_profile_file(chip.profile)
+  nm::chip_profile p = is_profile_path(chip.profile) ? load_profile_file(chip.profile)
                                : builtin_or_throw(chip.profile, "chip.profile", "");
   chip_config c = chip;  // accessors take a mutable section
   for (const auto& f : fields()) {

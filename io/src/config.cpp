@@ -11,6 +11,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <type_traits>
 #include <utility>
@@ -146,6 +147,8 @@ struct key_spec {
   any_field value;
   // Cross-field rules: the key whose location to report when this one was not given.
   std::string blame;
+  // Chip profile fields: unset (-1 or "") unless given, so checked only when given.
+  bool optional = false;
 };
 
 template <class T>
@@ -187,6 +190,14 @@ rule<double> real(std::optional<bound> lo = {}, std::optional<bound> hi = {}) {
     return ok ? std::string() : expected;
   };
 }
+// 0 (float) or [lo, hi]: the bit widths of chip profile fields.
+rule<std::int64_t> zero_or_range(std::int64_t lo, std::int64_t hi) {
+  std::string expected = fmt::format("0 (float) or an integer in [{}, {}]", lo, hi);
+  return [lo, hi, expected](const std::int64_t& v, const run_config&) {
+    return v == 0 || (v >= lo && v <= hi) ? std::string() : expected;
+  };
+}
+
 rule<double> positive() {
   return real(bound{0.0, true});
 }
@@ -312,31 +323,30 @@ std::vector<key_spec> make_schema() {
       .add("tau", &readout_config::tau, non_negative())
       .add("loss", &readout_config::loss, one_of({"mse", "cross_entropy"}));
 
-  // Any name or path here; resolve_chip checks it and fills the unset fields.
-  const auto unset_or = [](string_list allowed) {
-    allowed.insert(allowed.begin(), "");
-    return one_of(std::move(allowed));
-  };
+  // Any name or path here; resolve_chip checks it and fills the unset fields. The ranges
+  // are those of neuromorphic::validate, which checks the resolved profile again.
   const auto roundings = string_list{"nearest", "toward_zero", "floor", "stochastic"};
   section<chip_config>(s, "chip", &run_config::chip)
       .add("profile", &chip_config::profile, non_empty())
-      .add("kernel", &chip_config::kernel, unset_or({"float64", "fixed", "loihi", "xylo"}))
-      .add("weight_bits", &chip_config::weight_bits, int_range(-1, 32))
+      .add("kernel", &chip_config::kernel, one_of({"float64", "fixed", "loihi", "xylo"}))
+      .add("weight_bits", &chip_config::weight_bits, zero_or_range(2, 32))
       .add("quantizer", &chip_config::quantizer,
-           unset_or({"none", "per_tensor", "per_row", "shift", "lava", "rockpool_global",
-                     "rockpool_channel"}))
-      .add("state_bits", &chip_config::state_bits, int_range(-1, 48))
-      .add("state_frac_bits", &chip_config::state_frac_bits, int_range(-1, 47))
-      .add("trace_bits", &chip_config::trace_bits, int_range(-1, 32))
-      .add("trace_frac_bits", &chip_config::trace_frac_bits, int_range(-1, 32))
-      .add("decay_bits", &chip_config::decay_bits, int_range(-1, 40))
-      .add("rounding", &chip_config::rounding, unset_or(roundings))
-      .add("state_rounding", &chip_config::state_rounding, unset_or(roundings))
-      .add("update_rounding", &chip_config::update_rounding, unset_or(roundings))
-      .add("update_mode", &chip_config::update_mode, unset_or({"direct", "shadow"}))
-      .add("overflow", &chip_config::overflow, unset_or({"wrap", "saturate"}))
-      .add("accumulator_bits", &chip_config::accumulator_bits, int_range(-1, 48))
-      .add("max_spikes", &chip_config::max_spikes, int_range(-1, 1024));
+           one_of({"none", "per_tensor", "per_row", "shift", "lava", "rockpool_global",
+                   "rockpool_channel"}))
+      .add("state_bits", &chip_config::state_bits, zero_or_range(4, 48))
+      .add("state_frac_bits", &chip_config::state_frac_bits, int_range(0, 47))
+      .add("trace_bits", &chip_config::trace_bits, zero_or_range(2, 32))
+      .add("trace_frac_bits", &chip_config::trace_frac_bits, int_range(0, 32))
+      .add("decay_bits", &chip_config::decay_bits, int_range(0, 40))
+      .add("rounding", &chip_config::rounding, one_of(roundings))
+      .add("state_rounding", &chip_config::state_rounding, one_of(roundings))
+      .add("update_rounding", &chip_config::update_rounding, one_of(roundings))
+      .add("update_mode", &chip_config::update_mode, one_of({"direct", "shadow"}))
+      .add("overflow", &chip_config::overflow, one_of({"wrap", "saturate"}))
+      .add("accumulator_bits", &chip_config::accumulator_bits, int_range(0, 48))
+      .add("max_spikes", &chip_config::max_spikes, int_range(1, 1024));
+  for (auto& k : s)
+    k.optional = k.key.starts_with("chip.") && k.key != "chip.profile";
 
   section<task_config>(s, "task", &run_config::task)
       .add("name", &task_config::name,
@@ -530,6 +540,7 @@ void validate(const run_config& config, const location_map& locations) {
   for (const auto& spec : schema()) {
     std::visit(
         [&](const auto& f) {
+          if (spec.optional && !locations.contains(spec.key)) return;  // the profile's
           const auto& v = f.get(copy);
           std::string expected = f.check(v, config);
           if (expected.empty()) return;
@@ -631,11 +642,18 @@ void apply_override(toml::table& root, const std::string& text) {
   }
   toml::node& leaf = *parsed->get("v");
 
-  // Walk down, creating (or replacing non-table values with) tables along the way.
+  // Walk down, creating missing tables along the way. A value that is not a table (`network
+  // = 5`, `[[train]]`) is the file's error, reported as it would be without --set.
   toml::table* t = &root;
+  std::string prefix;
   for (std::size_t i = 0; i + 1 < path->size(); ++i) {
+    prefix += (i ? "." : "") + (*path)[i];
     toml::node* next = t->get((*path)[i]);
-    if (!next || !next->is_table()) {
+    if (next && !next->is_table() && is_section(prefix)) {
+      throw parameter_error(prefix, node_text(*next), fmt::format("a table ([{}])", prefix),
+                            location_of(*next));
+    }
+    if (!next || !next->is_table()) {  // not a section: the key is unknown either way
       t->insert_or_assign((*path)[i], toml::table{});
       next = t->get((*path)[i]);
     }
@@ -644,10 +662,29 @@ void apply_override(toml::table& root, const std::string& text) {
   t->insert_or_assign(path->back(), std::move(leaf));  // moving keeps the "--set" source
 }
 
+// Relative paths in a file name files next to it (base_dir); those given with --set, files
+// in the current directory. They are stored absolute, so the config in a run file names
+// the same files from any directory.
+void resolve_paths(run_config& config, const location_map& locations,
+                   const std::string& base_dir) {
+  namespace fs = std::filesystem;
+  const auto resolve = [&](const std::string& key, std::string& value) {
+    if (value.empty() || fs::path(value).is_absolute()) return;
+    const auto at = locations.find(key);
+    const bool from_file = at != locations.end() && at->second != k_set_location;
+    const fs::path base = from_file && !base_dir.empty() ? fs::path(base_dir) : fs::path();
+    value = fs::absolute(base / value).lexically_normal().string();
+  };
+  // Every key that names a file belongs here.
+  resolve("network.file", config.network.file);
+  resolve("task.file", config.task.file);
+  if (is_profile_path(config.chip.profile)) resolve("chip.profile", config.chip.profile);
+}
+
 }  // namespace
 
 run_config parse_config(std::string_view toml_text, std::string_view source,
-                        const std::vector<std::string>& overrides) {
+                        const std::vector<std::string>& overrides, const std::string& base_dir) {
   // toml++ leaves the source unset for an empty name, which would read as "--set".
   const std::string name = source.empty() ? std::string("<config>") : std::string(source);
   toml::table root = parse_text(toml_text, name);
@@ -657,9 +694,11 @@ run_config parse_config(std::string_view toml_text, std::string_view source,
   location_map locations;
   fill(root, "", config, locations);
   validate(config, locations);
+  resolve_paths(config, locations, base_dir);
   try {
     resolve_chip(config.chip);
   } catch (const parameter_error& e) {
+    if (!e.location().empty()) throw;  // a profile file's key, at its own line
     // Point at the line of the offending [chip] key (or of chip.profile) when we know it.
     auto at = locations.find(e.key());
     if (at == locations.end()) at = locations.find("chip.profile");
@@ -681,7 +720,41 @@ run_config load_config(const std::string& path, const std::vector<std::string>& 
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw file_error(path, "read error");
-  return parse_config(text.str(), path, overrides);
+  return parse_config(text.str(), path, overrides,
+                      std::filesystem::path(path).parent_path().string());
+}
+
+std::vector<key_description> describe_config() {
+  // Each rule is asked about a value it refuses: its answer is the error message's
+  // "expected ..." text. Cross-field limits name the other key without its value here.
+  run_config probe;
+  probe.network.init = "file";
+  probe.task.name = "file";
+  const run_config defaults;
+  run_config copy = defaults;
+  const std::regex current_value(R"( = -?[0-9][0-9.e+\-]*)");
+  std::vector<key_description> out;
+  for (const auto& spec : schema()) {
+    std::visit(
+        [&](const auto& f) {
+          using T = std::remove_cvref_t<decltype(f.get(copy))>;
+          T refused{};
+          if constexpr (std::is_same_v<T, std::int64_t>)
+            refused = std::numeric_limits<std::int64_t>::min();
+          if constexpr (std::is_same_v<T, double>) refused = std::nan("");
+          if constexpr (std::is_same_v<T, string_list>) refused = {""};
+          std::string type;  // docs/config.md's names
+          if constexpr (std::is_same_v<T, std::int64_t>) type = "int";
+          if constexpr (std::is_same_v<T, double>) type = "number";
+          if constexpr (std::is_same_v<T, bool>) type = "bool";
+          if constexpr (std::is_same_v<T, std::string>) type = "string";
+          if constexpr (std::is_same_v<T, string_list>) type = "string array";
+          out.push_back({spec.key, type, spec.optional ? "" : format_value(f.get(copy)),
+                         std::regex_replace(f.check(refused, probe), current_value, "")});
+        },
+        spec.value);
+  }
+  return out;
 }
 
 std::string to_toml(const run_config& config) {

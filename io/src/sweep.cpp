@@ -117,6 +117,17 @@ std::vector<sweep_point> expand(const sweep_spec& spec) {
     throw input_error("--seeds " + std::to_string(spec.seeds) + ": expected >= 1");
   bool seed_in_grid = false;
   for (const auto& a : spec.grid) seed_in_grid = seed_in_grid || a.key == "seed";
+  // Two axes over one key would compute every point and then fail at the summary.
+  const auto key_of = [](const grid_axis& a) {
+    const auto first = a.key.find_first_not_of(" \t");
+    const auto last = a.key.find_last_not_of(" \t");
+    return first == std::string::npos ? a.key : a.key.substr(first, last - first + 1);
+  };
+  for (std::size_t i = 0; i < spec.grid.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (key_of(spec.grid[i]) == key_of(spec.grid[j]))
+        throw input_error("--grid " + key_of(spec.grid[i]) +
+                          ": given twice (one --grid per key, with all its values: KEY=V1,V2,...)");
   if (seed_in_grid && spec.seeds != 1)
     throw input_error("--seeds " + std::to_string(spec.seeds) +
                       ": expected 1 when 'seed' is a grid key");

@@ -42,14 +42,44 @@ measured measure(const run_config& c, const progress_fn& progress) {
   return m;
 }
 
+// The chip section of one setting: the profile's own quantiser for these bits (the unset
+// fields are resolved again). Settings the profile cannot take are errors at --bits.
+chip_config setting(const run_config& config, std::int64_t bits, const std::string& rounding) {
+  chip_config chip;
+  chip.profile = config.chip.profile;
+  chip.weight_bits = bits;
+  chip.rounding = rounding;
+  try {
+    if (bits < 0)
+      throw parameter_error("chip.weight_bits", std::to_string(bits),
+                            "0 (float) or an integer in [2, 32]");
+    resolve_chip(chip);
+  } catch (const parameter_error& e) {
+    throw parameter_error(e.key(), e.value(), e.expected(),
+                          e.location().empty() ? "--bits" : e.location());
+  }
+  return chip;
+}
+
 }  // namespace
 
-std::vector<whatif_row> run_whatif(const run_config& config, const whatif_options& options,
+run_config whatif_config(const run_config& config) {
+  run_config c = config;
+  c.train.rule = "none";
+  c.floss.enabled = false;
+  return c;
+}
+
+std::vector<whatif_row> run_whatif(const run_config& user_config, const whatif_options& options,
                                    const progress_fn& progress) {
+  const run_config config = whatif_config(user_config);
   if (config.network.model != "lif" && config.network.model != "alif" &&
       config.network.model != "rate" && config.network.model != "rate_ode")
     throw parameter_error("network.model", config.network.model, "a network model");
   check_supported(config);
+  // Every setting is checked before the first one runs.
+  for (auto bits : options.bits)
+    for (const auto& r : options.roundings) setting(config, bits, r);
   // The reference: float64 everywhere.
   run_config ref_cfg = config;
   ref_cfg.chip = chip_config{};
@@ -63,13 +93,7 @@ std::vector<whatif_row> run_whatif(const run_config& config, const whatif_option
   for (auto bits : options.bits) {
     for (const auto& r : options.roundings) {
       run_config cfg = config;
-      // The profile's own quantiser for these bits (unset: resolved again).
-      chip_config chip;
-      chip.profile = config.chip.profile;
-      chip.weight_bits = bits;
-      chip.rounding = r;
-      cfg.chip = chip;
-      resolve_chip(cfg.chip);
+      cfg.chip = setting(config, bits, r);
       const measured m = measure(cfg, progress);
       const double d =
           van_rossum_distance({ref.steps, ref.ids}, {m.steps, m.ids},
@@ -97,7 +121,7 @@ void write_whatif(const std::string& path, const std::vector<whatif_row>& rows,
   h5::atomic_file out(path);
   h5::guard(path, h5::writing, [&] {
     const H5::H5File& f = out.file();
-    h5::write_provenance(f, to_toml(config));
+    h5::write_provenance(f, to_toml(whatif_config(config)));
     const H5::Group g = h5::require_group(f, "whatif");
     std::vector<std::string> profile, rounding;
     std::vector<std::int64_t> bits;

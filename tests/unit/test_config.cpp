@@ -1,16 +1,20 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/io/chip.hpp"
 #include "chaoschip/io/config.hpp"
+#include "chaoschip/io/sweep.hpp"
 
 namespace Catch {
 // Show a failing config as its TOML instead of "{?}".
@@ -57,6 +61,11 @@ parameter_error parse_failure(const std::string& text,
   }
   FAIL("no parameter_error for: " << text);
   return parameter_error("", "", "");  // not reached: FAIL throws
+}
+
+// A relative path as the parser stores it: absolute, against the current directory.
+std::string in_cwd(const std::string& relative) {
+  return std::filesystem::absolute(relative).lexically_normal().string();
 }
 
 bool same_bits(double a, double b) {
@@ -178,7 +187,7 @@ spikes = false
   CHECK(c.network.init == "orthogonal");
   CHECK(c.network.autapses);
   CHECK(c.network.dt == 0.5);
-  CHECK(c.network.file == "w.h5");
+  CHECK(c.network.file == in_cwd("w.h5"));
   CHECK(c.network.delay_rec == 2);
   CHECK(c.network.connectivity == "sparse");
   CHECK(c.network.input_gain == 2.0);  // an integer is accepted for a double
@@ -202,7 +211,7 @@ spikes = false
   CHECK(c.readout.loss == "cross_entropy");
   CHECK(c.chip.profile == "loihi");
   CHECK(c.task.name == "evidence");
-  CHECK(c.task.file == "t.h5");
+  CHECK(c.task.file == in_cwd("t.h5"));
   CHECK(c.task.steps == 50);
   CHECK(c.task.input_rate == 40.0);
   CHECK(c.train.rule == "bptt");
@@ -393,12 +402,12 @@ TEST_CASE("files are required when init or task name is \"file\"", "[config]") {
   auto e = parse_failure("[network]\ninit = \"file\"\n");
   CHECK(e.key() == "network.file");
   CHECK_THAT(e.what(), Contains("line 2 of run.toml"));  // where init = "file" was said
-  CHECK(parse("[network]\ninit = \"file\"\nfile = \"w.h5\"").network.file == "w.h5");
+  CHECK(parse("[network]\ninit = \"file\"\nfile = \"w.h5\"").network.file == in_cwd("w.h5"));
 
   e = parse_failure("[task]\nname = \"file\"\nfile = \"\"\n");
   CHECK(e.key() == "task.file");
   CHECK_THAT(e.what(), Contains("line 3 of run.toml"));
-  CHECK(parse("[task]\nname = \"file\"\nfile = \"t.h5\"").task.file == "t.h5");
+  CHECK(parse("[task]\nname = \"file\"\nfile = \"t.h5\"").task.file == in_cwd("t.h5"));
 }
 
 TEST_CASE("enumerations accept only their values", "[config]") {
@@ -461,12 +470,12 @@ TEST_CASE("overrides (--set) reach every type of key", "[config]") {
                      "task.name=file", "network.file=2024", "network.connectivity = sparse "});
     CHECK(c.network.model == "rate_ode");
     CHECK(c.chip.profile == "loihi");
-    CHECK(c.task.file == "data/in put.h5");
-    CHECK(c.network.file == "2024");  // a string key takes the text, not the integer
+    CHECK(c.task.file == in_cwd("data/in put.h5"));
+    CHECK(c.network.file == in_cwd("2024"));  // a string key takes the text, not the integer
     CHECK(c.network.connectivity == "sparse");
     CHECK(parse("", {"task.file="}).task.file.empty());
-    CHECK(parse("", {"task.file=a\"b\\c"}).task.file == "a\"b\\c");
-    CHECK(parse("", {"task.file=tab\there"}).task.file == "tab\there");
+    CHECK(parse("", {"task.file=a\"b\\c"}).task.file == in_cwd("a\"b\\c"));
+    CHECK(parse("", {"task.file=tab\there"}).task.file == in_cwd("tab\there"));
     CHECK(parse_failure("", {"task.file=\xff\xfe"}).key() == "task.file");
   }
   SECTION("overrides create missing sections and keys") {
@@ -546,7 +555,7 @@ TEST_CASE("to_toml round-trips the config", "[config]") {
     c.network.gain = 0.1;
     c.network.dt = 1.0 / 3.0;
     c.network.input_gain = 1e22;
-    c.network.file = "dir with \"quotes\"\\and\ttabs\n.h5";
+    c.network.file = "/dir with \"quotes\"\\and\ttabs\n.h5";
     c.neuron.beta = -1.7976931348623157e308;
     c.neuron.v_th = 5e-324;  // the smallest denormal
     c.neuron.v_reset = -0.0;
@@ -646,4 +655,241 @@ TEST_CASE("unreadable or malformed config files are file_errors", "[config]") {
       CHECK_THAT(e.what(), Contains("TOML syntax error at line 1"));
     }
   }
+}
+
+TEST_CASE("an override into a section that is not a table is the file's error", "[config]") {
+  struct bad {
+    std::string text, set, key, value;
+  };
+  const std::vector<bad> cases = {
+      {"[[network]]\nn_in = 3\n", "network.n_in=5", "network", "[a table]"},
+      {"network = 5\n", "network.n_in=5", "network", "5"},
+      {"lyapunov = \"x\"\n", "lyapunov.steps=50", "lyapunov", "\"x\""},
+      {"[[train]]\n[[train]]\n", "train.iterations=2", "train", "[a table, a table]"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text << " --set " << c.set);
+    const auto e = parse_failure(c.text, {c.set});
+    CHECK(e.key() == c.key);
+    CHECK(e.value() == c.value);
+    CHECK(e.expected() == "a table ([" + c.key + "])");
+    CHECK(e.location() == "line 1 of run.toml");
+    // The same error as without --set.
+    CHECK(std::string(parse_failure(c.text).what()) == e.what());
+  }
+  // A table given by --set replaces the section, as documented.
+  CHECK(parse("network = 5\n", {"network={n_rec=7}"}).network.n_rec == 7);
+}
+
+TEST_CASE("chip profile fields: only the documented values, when given", "[config][chip]") {
+  struct bad {
+    std::string text, key, expected;
+  };
+  const std::string bits = "0 (float) or an integer in [2, 32]";
+  const std::vector<bad> cases = {
+      {"[chip]\nweight_bits = -1", "chip.weight_bits", bits},
+      {"[chip]\nweight_bits = 1", "chip.weight_bits", bits},
+      {"[chip]\nweight_bits = 33", "chip.weight_bits", bits},
+      {"[chip]\nmax_spikes = -1", "chip.max_spikes", "an integer in [1, 1024]"},
+      {"[chip]\nmax_spikes = 0", "chip.max_spikes", "an integer in [1, 1024]"},
+      {"[chip]\nstate_bits = 2", "chip.state_bits", "0 (float) or an integer in [4, 48]"},
+      {"[chip]\ntrace_bits = -1", "chip.trace_bits", bits},
+      {"[chip]\nstate_frac_bits = -1", "chip.state_frac_bits", "an integer in [0, 47]"},
+      {"[chip]\ndecay_bits = 41", "chip.decay_bits", "an integer in [0, 40]"},
+      {"[chip]\naccumulator_bits = -1", "chip.accumulator_bits", "an integer in [0, 48]"},
+      {"[chip]\nkernel = \"\"", "chip.kernel", R"(one of "float64", "fixed", "loihi", "xylo")"},
+      {"[chip]\nrounding = \"\"", "chip.rounding",
+       R"(one of "nearest", "toward_zero", "floor", "stochastic")"},
+      {"[chip]\nupdate_mode = \"\"", "chip.update_mode", R"(one of "direct", "shadow")"},
+      {"[chip]\noverflow = \"\"", "chip.overflow", R"(one of "wrap", "saturate")"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    const auto e = parse_failure(c.text);
+    CHECK(e.key() == c.key);
+    CHECK(e.expected() == c.expected);
+    CHECK(e.location() == "line 2 of run.toml");
+  }
+  // The quantiser list has no "" either.
+  CHECK_THAT(parse_failure("[chip]\nquantizer = \"\"").expected(), !Contains("\"\""));
+  // The edges of the ranges are accepted.
+  CHECK(parse("[chip]\nweight_bits = 2").chip.weight_bits == 2);
+  CHECK(parse("[chip]\nweight_bits = 32").chip.weight_bits == 32);
+  CHECK(parse("[chip]\nweight_bits = 0").chip.weight_bits == 0);
+  CHECK(parse("[chip]\nmax_spikes = 1024").chip.max_spikes == 1024);
+  // Not given: the profile's value.
+  CHECK(parse("[chip]\nprofile = \"xylo\"").chip.max_spikes == 31);
+}
+
+namespace {
+// Writes `text` to dir/name (creating folders) and returns the path.
+std::string write_file(const std::filesystem::path& dir, const std::string& name,
+                       const std::string& text) {
+  const auto path = dir / name;
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+  return path.string();
+}
+}  // namespace
+
+TEST_CASE("profile files: errors at their own line, bases from files", "[config][chip]") {
+  temp_dir dir;
+  SECTION("a value from a profile file is located in that file, not at --set") {
+    const auto profile = write_file(dir.path, "p.toml", "base = \"spinnaker\"\nweight_bits = 40\n");
+    const auto e = parse_failure("", {"chip.profile=" + profile});
+    CHECK(e.key() == "chip.weight_bits");
+    CHECK(e.location() == "line 2 of " + profile);
+    const auto f = parse_failure("[chip]\nprofile = \"" + profile + "\"\n");
+    CHECK(f.location() == "line 2 of " + profile);
+    // A wrong enum value, too.
+    write_file(dir.path, "q.toml", "name = \"q\"\nrounding = \"up\"\n");
+    const auto g = parse_failure("", {"chip.profile=" + (dir.path / "q.toml").string()});
+    CHECK(g.location() == "line 2 of " + (dir.path / "q.toml").string());
+  }
+  SECTION("base names a file relative to the profile, or an absolute path") {
+    write_file(dir.path, "chips/b.toml", "base = \"spinnaker\"\nweight_bits = 6\n");
+    const auto p = write_file(dir.path, "chips/p.toml", "base = \"b.toml\"\nstate_bits = 20\n");
+    const auto c = parse("", {"chip.profile=" + p});
+    CHECK(c.chip.kernel == "fixed");  // spinnaker's, through b.toml
+    CHECK(c.chip.weight_bits == 6);
+    CHECK(c.chip.state_bits == 20);
+    const auto deep = write_file(dir.path, "other/deep/d.toml", "base = \"../../chips/p.toml\"\n");
+    CHECK(parse("", {"chip.profile=" + deep}).chip.state_bits == 20);
+    const std::string absolute_base = (dir.path / "chips/b.toml").string();
+    const auto abs = write_file(dir.path, "abs.toml", "base = \"" + absolute_base + "\"\n");
+    CHECK(parse("", {"chip.profile=" + abs}).chip.weight_bits == 6);
+  }
+  SECTION("a missing or looping base is an error at the base line") {
+    const auto missing = write_file(dir.path, "m.toml", "name = \"m\"\nbase = \"nope.toml\"\n");
+    auto e = parse_failure("", {"chip.profile=" + missing});
+    CHECK(e.key() == "base");
+    CHECK(e.location() == "line 2 of " + missing);
+    CHECK_THAT(e.value(), Contains((dir.path / "nope.toml").string()));
+    const auto a = write_file(dir.path, "a.toml", "base = \"b.toml\"\n");
+    write_file(dir.path, "b.toml", "base = \"a.toml\"\n");
+    e = parse_failure("", {"chip.profile=" + a});
+    CHECK(e.key() == "base");
+    const auto self = write_file(dir.path, "self.toml", "base = \"./self.toml\"\n");
+    CHECK(parse_failure("", {"chip.profile=" + self}).key() == "base");
+  }
+}
+
+TEST_CASE("relative paths: the config's folder for the file, the current one for --set",
+          "[config]") {
+  temp_dir dir;
+  const auto config = write_file(dir.path, "cfg/run.toml",
+                                 "[network]\ninit = \"file\"\nfile = \"data/w.h5\"\n"
+                                 "[task]\nname = \"file\"\nfile = \"../t.h5\"\n"
+                                 "[chip]\nprofile = \"chips/p.toml\"\n");
+  write_file(dir.path, "cfg/chips/p.toml", "base = \"loihi\"\nweight_bits = 6\n");
+  const run_config c = load_config(config);
+  CHECK(c.network.file == (dir.path / "cfg/data/w.h5").string());
+  CHECK(c.task.file == (dir.path / "t.h5").string());
+  CHECK(c.chip.profile == (dir.path / "cfg/chips/p.toml").string());
+  CHECK(c.chip.weight_bits == 6);
+  // --set values are relative to the current directory; absolute paths stay as given.
+  const run_config d = load_config(config, {"network.file=x.h5", "task.file=/abs/t.h5"});
+  CHECK(d.network.file == in_cwd("x.h5"));
+  CHECK(d.task.file == "/abs/t.h5");
+  // The stored (resolved) config names the same files from anywhere.
+  CHECK(parse_config(to_toml(c), "<resolved>") == c);
+  // Built-in profile names are not paths.
+  CHECK(load_config(config, {"chip.profile=xylo"}).chip.profile == "xylo");
+}
+
+#ifdef CHAOSCHIP_DOCS
+namespace {
+std::string trim_cell(std::string s) {
+  std::string out;
+  for (char ch : s)
+    if (ch != '`') out += ch;
+  const auto first = out.find_first_not_of(' ');
+  const auto last = out.find_last_not_of(' ');
+  return first == std::string::npos ? std::string() : out.substr(first, last - first + 1);
+}
+bool same_default(const std::string& doc, const std::string& schema) {
+  char* doc_end = nullptr;
+  char* schema_end = nullptr;
+  const double d = std::strtod(doc.c_str(), &doc_end);
+  const double s = std::strtod(schema.c_str(), &schema_end);
+  const bool numbers = !doc.empty() && !schema.empty() && *doc_end == 0 && *schema_end == 0;
+  return numbers ? d == s : doc == schema;
+}
+}  // namespace
+
+TEST_CASE("docs/config.md lists every key with the schema's type, default and range",
+          "[config]") {
+  // Rows `| key | type | default | allowed | meaning |` under "## Top level" and
+  // "## `[section]`" headings; the allowed column is what an error message says.
+  std::ifstream in(std::string(CHAOSCHIP_DOCS) + "/config.md");
+  REQUIRE(in);
+  struct row {
+    std::string type, default_value, allowed;
+    int line;
+  };
+  std::map<std::string, row> rows;
+  std::string section, line;
+  bool in_tables = false;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.starts_with("## ")) {
+      const auto open = line.find("`[");
+      in_tables = line == "## Top level" || open != std::string::npos;
+      section = open == std::string::npos ? "" : line.substr(open + 2, line.find("]`") - open - 2);
+      continue;
+    }
+    if (!in_tables || !line.starts_with("| `")) continue;
+    std::vector<std::string> cells;
+    std::size_t at = 1;
+    for (auto bar = line.find('|', at); bar != std::string::npos; bar = line.find('|', at)) {
+      cells.push_back(trim_cell(line.substr(at, bar - at)));
+      at = bar + 1;
+    }
+    INFO("docs/config.md line " << n << ": " << line);
+    REQUIRE(cells.size() == 5);
+    const std::string key = section.empty() ? cells[0] : section + "." + cells[0];
+    CHECK(rows.count(key) == 0);
+    rows[key] = {cells[1], cells[2], cells[3], n};
+  }
+  const auto schema = chaoschip::io::describe_config();
+  REQUIRE(schema.size() > 90);
+  std::set<std::string> keys;
+  for (const auto& k : schema) {
+    keys.insert(k.key);
+    INFO("key " << k.key);
+    const auto it = rows.find(k.key);
+    CHECK(it != rows.end());
+    if (it == rows.end()) continue;
+    INFO("docs/config.md line " << it->second.line);
+    CHECK(it->second.type == k.type);
+    CHECK(it->second.allowed == k.allowed);
+    if (k.default_value.empty()) {
+      CHECK(it->second.default_value == "(profile)");
+    } else {
+      // Numbers as numbers (1e-8 and 1e-08 are one), everything else as TOML text.
+      CHECK(same_default(it->second.default_value, k.default_value));
+    }
+  }
+  for (const auto& [key, r] : rows) {
+    INFO("docs/config.md line " << r.line << " documents " << key);
+    CHECK(keys.count(key) == 1);
+  }
+}
+#endif
+
+TEST_CASE("a sweep refuses a grid key given twice before loading anything", "[config][sweep]") {
+  chaoschip::io::sweep_spec spec;
+  spec.config = "/nonexistent/never/read.toml";
+  spec.grid = {chaoschip::io::parse_grid("network.gain=1,2"),
+               chaoschip::io::parse_grid("train.rule=\"none\""),
+               chaoschip::io::parse_grid(" network.gain =3,4")};
+  try {
+    chaoschip::io::expand(spec);
+    FAIL("no input_error");
+  } catch (const chaoschip::file_error&) {
+    FAIL("the config was read before the grid was checked");
+  } catch (const chaoschip::input_error& e) {
+    CHECK_THAT(e.what(), Contains("--grid network.gain") && Contains("twice"));
+  }
+  spec.grid.pop_back();  // distinct keys: now the (missing) config is read
+  CHECK_THROWS_AS(chaoschip::io::expand(spec), file_error);
 }

@@ -7,7 +7,7 @@ exe=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cd "$root"  # the example names its case file relative to the repository root
+cd "$root"
 "$exe" run examples/sine_nest.toml --set train.iterations=200 -o "$work/sine.h5" --quiet
 /usr/bin/python3 - "$work/sine.h5" <<'PY'
 import sys, h5py

@@ -25,9 +25,10 @@ class parameter_error : public input_error {
   const std::string& key() const noexcept { return key_; }
   const std::string& value() const noexcept { return value_; }
   const std::string& expected() const noexcept { return expected_; }
+  const std::string& location() const noexcept { return location_; }  // "" when not known
 
  private:
-  std::string key_, value_, expected_;
+  std::string key_, value_, expected_, location_;
 };
 
 // A file or a dataset inside a file that cannot be used.

@@ -1,5 +1,5 @@
 #pragma once
-// The run configuration: every key of docs/config.md (stable names) with its default,
+// The run configuration: every key with its default (docs/config.md lists them),
 // parsed from TOML, validated (unknown keys, wrong types and out-of-range values are
 // parameter_errors naming the dotted key and its line), and written back as TOML.
 #include <cstdint>
@@ -174,10 +174,24 @@ struct run_config {
 
 // Parses TOML text. `source` names it in messages (a path, or "<default>").
 // `overrides` are "dotted.key=VALUE" strings (VALUE parsed as a TOML value), applied on top.
+// Relative paths (network.file, task.file, a chip.profile file) become absolute: those in
+// the text against `base_dir` (empty: the current directory), overrides against the
+// current directory.
 run_config parse_config(std::string_view toml_text, std::string_view source,
-                        const std::vector<std::string>& overrides = {});
-// Reads and parses a file (file_error if it cannot be read).
+                        const std::vector<std::string>& overrides = {},
+                        const std::string& base_dir = {});
+// Reads and parses a file (file_error if it cannot be read); relative paths in it are
+// relative to its folder.
 run_config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// One key of the schema, as docs/config.md lists it.
+struct key_description {
+  std::string key;            // dotted path
+  std::string type;           // int | number | bool | string | string array
+  std::string default_value;  // as TOML; "" for chip profile fields (the profile's value)
+  std::string allowed;        // what an error message says is expected ("" for booleans)
+};
+std::vector<key_description> describe_config();
+
 // The full resolved config as TOML text (every key, defaults filled in).
 std::string to_toml(const run_config& config);
 

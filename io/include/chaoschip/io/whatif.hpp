@@ -26,15 +26,20 @@ struct whatif_options {
   double tau_ms = 10.0;  // van Rossum kernel
 };
 
+// What a what-if simulates: the config without learning (train.rule = "none", flossing
+// off); its iterations are sequences of the task. So any profile, xylo too, can be asked.
+run_config whatif_config(const run_config& config);
+
 // Runs the reference (chip.profile = float64, float weights) and one run per
-// (weight_bits, rounding) on the config's profile. Settings the profile cannot take are
-// parameter_errors naming chip.weight_bits.
+// (weight_bits, rounding) on the config's profile, all on whatif_config(config). Settings
+// the profile cannot take (or bits < 0) are parameter_errors naming chip.weight_bits at
+// --bits, raised before anything runs.
 std::vector<whatif_row> run_whatif(const run_config& config, const whatif_options& options,
                                    const progress_fn& progress = {});
 // The table as text, one line per setting.
 std::string format_whatif(const std::vector<whatif_row>& rows);
 // /whatif/{profile, weight_bits, rounding, rate_hz, rate_change, distance, loss}, with the
-// usual root attributes (the base config), written atomically.
+// usual root attributes (the base config, as whatif_config simulates it), written atomically.
 void write_whatif(const std::string& path, const std::vector<whatif_row>& rows,
                   const run_config& config, const whatif_options& options);
 
