@@ -299,14 +299,15 @@ TEST_CASE("a checkpoint of another config, or not a checkpoint, is a file_error"
   scratch_dir dir;
   const std::string path = (dir.path / "c.ckpt").string();
   io::checkpoint c = sample_checkpoint();
-  const io::run_config config = io::parse_config("", "test");
+  const io::run_config config = io::parse_config("", "test", {"train.eta=0.25"});
   c.config_toml = io::to_toml(config);
   io::check_same_config(path, c, config);
-  io::check_same_config(path, c, io::parse_config("", "test", {"train.checkpoint_every=5"}));
+  io::check_same_config(path, c,
+                        io::parse_config("", "test", {"train.eta=0.25", "train.checkpoint_every=5"}));
   const std::string m = file_error_message(
       [&] { io::check_same_config(path, c, io::parse_config("", "test", {"train.eta=0.5"})); });
   CHECK_THAT(m, Contains(path));
-  CHECK_THAT(m, Contains("train.eta = 0.0001 in the checkpoint, 0.5 now"));
+  CHECK_THAT(m, Contains("train.eta = 0.25 in the checkpoint, 0.5 now"));
 
   CHECK_THAT(file_error_message([&] { io::read_checkpoint(path); }), Contains("file not found"));
   std::ofstream(path) << "not HDF5\n";
