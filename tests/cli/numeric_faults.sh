@@ -15,15 +15,7 @@ fast=(--set task.steps=100 --set train.iterations=2 --set lyapunov.steps=100
 
 # expect_numerical PATTERN COMMAND...: exit 3, one line naming PATTERN, no output file.
 expect_numerical() {
-  local pattern=$1
-  shift
-  set +e
-  "$@" > out.txt 2> err.txt
-  local rc=$?
-  set -e
-  [ "$rc" -eq 3 ] || { echo "expected exit 3, got $rc: $*"; cat err.txt; exit 1; }
-  [ "$(wc -l < err.txt)" -eq 1 ] || { echo "expected one line: $*"; cat err.txt; exit 1; }
-  grep -q -- "$pattern" err.txt || { echo "expected '$pattern': $*"; cat err.txt; exit 1; }
+  expect_exit 3 "$@"
   [ ! -e out.h5 ] || { echo "a failed run left out.h5: $*"; exit 1; }
 }
 
