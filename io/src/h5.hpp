@@ -145,7 +145,10 @@ struct array {
 template <class T>
 array<T> read_dataset(const H5::Group& location, const std::string& file, const std::string& name,
                       std::initializer_list<H5T_class_t> classes) {
-  auto [set, shape] = open_dataset(location, file, name, classes);
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one in the lambda.
+  auto opened = open_dataset(location, file, name, classes);
+  H5::DataSet& set = opened.first;
+  const shape_t& shape = opened.second;
   std::size_t n = 1;
   for (hsize_t d : shape) n *= d;
   array<T> result{shape, std::vector<T>(n)};
