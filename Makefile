@@ -66,21 +66,28 @@ check-portable: deps
 	cd $(PORTABLE_BUILD) && ctest --output-on-failure -j $(JOBS) -LE long
 
 # Every libFuzzer target for FUZZ_SECONDS, starting from tests/fuzz/corpus/<target>/; new
-# inputs go to $(FUZZ_BUILD)/corpus/<target>/, findings to $(FUZZ_BUILD)/findings/.
+# inputs go to $(FUZZ_BUILD)/corpus/<target>/, findings to $(FUZZ_BUILD)/findings/<target>/
+# (fork mode keeps fuzzing after one; any finding fails the target at the end).
 fuzz:
 	@CHAOSCHIP_FUZZ_DEPS=1 ./scripts/install-deps.sh
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHAOSCHIP_NATIVE=OFF \
 	  -DCHAOSCHIP_FUZZ=ON -DCHAOSCHIP_BUILD_TESTS=OFF -DCHAOSCHIP_BUILD_BENCH=OFF \
 	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ $(CMAKE_FLAGS)
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	rm -rf $(FUZZ_BUILD)/findings
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/findings/$$t; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitize/lsan.supp:print_suppressions=0 \
 	  $(FUZZ_BUILD)/bin/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-	    -max_len=65536 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/findings/$$t/ \
-	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	    -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 -max_len=65536 \
+	    -artifact_prefix=$(FUZZ_BUILD)/findings/$$t/ $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
+	    > $(FUZZ_BUILD)/fuzz-$$t.log 2>&1; \
+	  grep -a "cov:" $(FUZZ_BUILD)/fuzz-$$t.log | tail -1; \
 	done
+	@if [ -n "$$(ls -A $(FUZZ_BUILD)/findings/*)" ]; then \
+	  ls -l $(FUZZ_BUILD)/findings/*; echo "fuzz: findings above (logs: $(FUZZ_BUILD)/fuzz-*.log)"; exit 1; fi
+	@echo "fuzz: no findings"
 
 format:
 	find core models neuromorphic io cli tests bench examples -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
