@@ -14,6 +14,10 @@ packages=(
 if [[ "${CHAOSCHIP_EXTRAS:-0}" == "1" ]]; then
   packages+=(python3-brian python3-torch)
 fi
+# libFuzzer (clang's runtime) for `make fuzz`: CHAOSCHIP_FUZZ_DEPS=1 make ...
+if [[ "${CHAOSCHIP_FUZZ_DEPS:-0}" == "1" ]]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -343,6 +343,23 @@ std::pair<H5::DataSet, shape_t> open_dataset(const H5::Group& location, const st
   });
 }
 
+std::size_t element_count(const std::string& file, const std::string& name, const shape_t& shape,
+                          hsize_t stored) {
+  // 8 bytes (the widest element type read) per element against 1100 times the stored bytes.
+  const double limit = 1100.0 * static_cast<double>(stored) + double(1 << 20);
+  double bytes = 8.0;
+  std::size_t n = 1;
+  for (hsize_t d : shape) {
+    bytes *= static_cast<double>(d);
+    n *= d;
+  }
+  if (bytes > limit)
+    throw file_error(file, fmt::format("dataset '{}' has shape {} but holds only {} bytes in the "
+                                       "file (damaged?)",
+                                       name, format_shape(shape), stored));
+  return n;
+}
+
 void expect_shape(const std::string& file, const std::string& name, const shape_t& shape,
                   const shape_t& expected, const std::string& why) {
   if (shape == expected) return;

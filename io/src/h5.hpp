@@ -149,12 +149,22 @@ struct array {
   std::vector<T> values;
 };
 
+// The number of elements of a dataset of `shape` that occupies `stored` bytes in the file.
+// A damaged file may claim any shape: a product that overflows, or more than deflate could
+// have compressed into `stored` bytes (at most ~1032:1; plus 1 MiB for unwritten small
+// datasets), is a file_error instead of an allocation that fails or exhausts memory.
+std::size_t element_count(const std::string& file, const std::string& name, const shape_t& shape,
+                          hsize_t stored);
+
 template <class T>
 array<T> read_dataset(const H5::Group& location, const std::string& file, const std::string& name,
                       std::initializer_list<H5T_class_t> classes) {
-  auto [set, shape] = open_dataset(location, file, name, classes);
-  std::size_t n = 1;
-  for (hsize_t d : shape) n *= d;
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one in the lambda.
+  auto opened = open_dataset(location, file, name, classes);
+  H5::DataSet& set = opened.first;
+  const shape_t& shape = opened.second;
+  const std::size_t n =
+      guard(file, reading, [&] { return element_count(file, name, shape, set.getStorageSize()); });
   array<T> result{shape, std::vector<T>(n)};
   guard(file, reading, [&] {
     if (n > 0) set.read(result.values.data(), native_type<T>());

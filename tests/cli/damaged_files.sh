@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Files a fuzzer found (tests/fuzz/): damaged HDF5 inputs are bad input (exit 2, one line
+# naming the file), never a crash, an allocation failure or memory exhausted.
+# Usage: damaged_files.sh CHAOSCHIP DATA_DIR
+set -euo pipefail
+exe=$1
+source "$(dirname "$0")/../lib/expect_fail.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+# A dataset whose header claims a shape of ~1e17 elements but holds almost nothing (chunked,
+# never written): reading it tried to allocate exabytes (fuzz_case_file, fuzz_run_file).
+"$exe" run --quiet -o run.h5 --set network.n_in=3 --set network.n_rec=4 --set network.n_out=2 \
+  --set task.steps=5 --set train.iterations=1 --set lyapunov.steps=10 --set lyapunov.warmup=1
+/usr/bin/python3 - <<'PY'
+import h5py
+huge = (1 << 28, 1 << 28)
+with h5py.File("case.h5", "w") as f:
+    f.create_dataset("input_spikes", shape=huge, dtype="u1", chunks=(1, 64))
+    f.create_dataset("target", shape=(5, 2), dtype="f8")
+with h5py.File("run.h5", "a") as f:
+    del f["network/initial/w_rec"]
+    f.create_dataset("network/initial/w_rec", shape=huge, dtype="f8", chunks=(1, 64))
+PY
+expect_fail "case.h5.*dataset 'input_spikes' has shape \[268435456, 268435456\] but holds only" \
+  "$exe" run --set task.name='"file"' --set task.file='"case.h5"' -o out.h5
+expect_fail "run.h5.*'network/initial/w_rec' has shape .* but holds only" "$exe" info run.h5
+expect_fail "run.h5.*'network/initial/w_rec' has shape .* but holds only" \
+  "$exe" lyapunov run.h5 -o spectrum.h5
+test ! -e out.h5 && test ! -e spectrum.h5
+ls -A | grep -q tmp && { echo "temporary file left behind"; exit 1; }
+echo "damaged files: exit 2 with one message"
