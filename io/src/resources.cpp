@@ -61,6 +61,14 @@ void add_task(memory_estimate& e, const run_config& c) {
         2.0 * per_sequence + generated);
 }
 
+// Run files are assembled in memory and written in one go (so that a full disk is a plain
+// write error): while a file is written, memory grows by about twice its size.
+void add_file_image(memory_estimate& e) {
+  if (e.output_bytes > 0.0)
+    e.add("the output file, assembled in memory", "record.states, record.spikes",
+          2.0 * e.output_bytes);
+}
+
 }  // namespace
 
 double memory_estimate::total() const {
@@ -104,6 +112,7 @@ memory_estimate estimate_lyapunov(const run_config& c, bool trajectory) {
     e.output_bytes += states;
   }
   e.output_bytes += 2.0 * f64 * (n * n_in + n * n) + f64 * (qr + k * 102.0);
+  if (trajectory) add_file_image(e);
   return e;
 }
 
@@ -163,6 +172,7 @@ memory_estimate estimate_run(const run_config& c) {
     e.output_bytes +=
         static_cast<double>(c.lyapunov.when.size()) * (l.output_bytes - 2.0 * weights);
   }
+  add_file_image(e);
   return e;
 }
 
