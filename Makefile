@@ -42,7 +42,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS = config profile case_file run_file
 # Every sanitizer report fails its test (non-zero exit) and is also written to
 # $(SANITIZE_BUILD)/reports/, which must stay empty; OpenMPI's start-up leaks are suppressed.
-SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:detect_stack_use_after_return=1:strict_init_order=1:log_path=$(CURDIR)/$(SANITIZE_BUILD)/reports/asan \
+SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_init_order=1:log_path=$(CURDIR)/$(SANITIZE_BUILD)/reports/asan \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(CURDIR)/$(SANITIZE_BUILD)/reports/ubsan \
   LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitize/lsan.supp:print_suppressions=0
 

@@ -353,11 +353,22 @@ struct sweep_args {
   bool quiet = false;
 };
 
+// Whether a process manager started this process as one rank of several (mpirun, srun):
+// a plain `chaoschip sweep` does not initialise MPI at all, which saves OpenMPI's start-up
+// and keeps working where OpenMPI cannot start (no network interfaces, sandboxes).
+bool started_by_mpi_launcher() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(name) != nullptr) return true;
+  return false;
+}
+
 // MPI for the duration of a sweep (when built with it and started by mpirun).
 class mpi_session {
  public:
   mpi_session() {
 #ifdef CHAOSCHIP_HAVE_MPI
+    if (!started_by_mpi_launcher()) return;
+    active_ = true;
     int provided = 0;
     MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
@@ -372,7 +383,7 @@ class mpi_session {
   }
   ~mpi_session() {
 #ifdef CHAOSCHIP_HAVE_MPI
-    MPI_Finalize();
+    if (active_) MPI_Finalize();
 #endif
   }
   mpi_session(const mpi_session&) = delete;
@@ -385,7 +396,7 @@ class mpi_session {
   }
   void barrier() const {
 #ifdef CHAOSCHIP_HAVE_MPI
-    MPI_Barrier(MPI_COMM_WORLD);
+    if (active_) MPI_Barrier(MPI_COMM_WORLD);
 #endif
   }
   [[noreturn]] void abort(int code) const {
@@ -397,6 +408,7 @@ class mpi_session {
 
  private:
   int rank_ = 0, size_ = 1;
+  [[maybe_unused]] bool active_ = false;
 };
 
 int cmd_sweep(sweep_args& a) {

@@ -89,7 +89,7 @@ test -f gain/summary.h5
 
 # mpirun -n 4 ... sweep: the same sweep shared across MPI ranks (when MPI is there)
 if command -v mpirun > /dev/null && "$exe" --help > /dev/null &&
-  mpirun --allow-run-as-root --oversubscribe -n 4 "$exe" sweep \
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0" mpirun --allow-run-as-root --oversubscribe -n 4 "$exe" sweep \
     "$root/examples/studies/gain_study.toml" -o gain4 --grid network.gain=0.5,1,1.5,2,2.5,3 \
     --grid 'train.rule="eprop","bptt","none"' --seeds 3 "${small[@]}" 2> mpi.txt; then
   cmp gain/summary.csv gain4/summary.csv
