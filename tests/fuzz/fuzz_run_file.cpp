@@ -13,14 +13,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static fuzz::scratch_file file(".h5");
   const std::string& path = file.write(data, size);
   fuzz::accepts("summarize_run_file", [&] { io::summarize_run_file(path); });
-  fuzz::accepts("config attribute", [&] {
+  // The weights and states are checked against the file's own config, as `lyapunov` does.
+  fuzz::accepts("config, weights and states", [&] {
     const auto config = io::parse_config(io::read_config_attribute(path), path + " (config)");
     io::check_supported(config);
+    io::read_weights(path, "initial", config);
+    io::read_weights(path, "final", config);
+    io::read_state_log(path, "recurrent", config);
   });
-  fuzz::accepts("read_weights", [&] {
-    io::read_weights(path, "initial");
-    io::read_weights(path, "final");
-  });
-  fuzz::accepts("read_state_log", [&] { io::read_state_log(path, "recurrent"); });
   return 0;
 }
