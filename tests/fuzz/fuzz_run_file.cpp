@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/experiment.hpp"
+#include "chaoschip/experiment/experiment.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "fuzz_support.hpp"
 
@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::accepts("summarize_run_file", [&] { io::summarize_run_file(path); });
   fuzz::accepts("config attribute", [&] {
     const auto config = io::parse_config(io::read_config_attribute(path), path + " (config)");
-    io::check_supported(config);
+    experiment::check_supported(config);
   });
   fuzz::accepts("read_weights", [&] {
     io::read_weights(path, "initial");

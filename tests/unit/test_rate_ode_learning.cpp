@@ -12,7 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/experiment.hpp"
+#include "chaoschip/experiment/experiment.hpp"
 
 using namespace chaoschip;
 
@@ -26,7 +26,7 @@ std::string exact(double x) {
 
 io::run_data train_once(const std::string& model, double gain) {
   const double alpha = 1.0 - std::exp(-1.0 / 10.0);  // dt = 1 ms, tau = 10 ms
-  return io::run_experiment(io::parse_config("", "test",
+  return experiment::run_experiment(io::parse_config("", "test",
                                              {"network.model=\"" + model + "\"",
                                               "network.n_in=20",
                                               "network.n_rec=30",
@@ -82,7 +82,7 @@ TEST_CASE(
   CHECK(d_rec.cwiseAbs().maxCoeff() > 0.0);
   CHECK(max_rel(d_rec, d_rec_map) > 1e-3);
   CHECK_THROWS_WITH(
-      io::run_experiment(io::parse_config(
+      experiment::run_experiment(io::parse_config(
           "", "test", {"network.model=\"rate_ode\"", "train.rule=\"bptt\"", "task.steps=20"})),
       Catch::Contains("train.rule") && Catch::Contains("rate_ode"));
 }

@@ -8,13 +8,13 @@
 
 #include "chaoschip/core/network.hpp"
 #include "chaoschip/core/thread_pool.hpp"
-#include "chaoschip/io/checkpoint.hpp"
+#include "chaoschip/experiment/checkpointer.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "chaoschip/models/task.hpp"
 #include "chaoschip/neuromorphic/mapping.hpp"
 
-namespace chaoschip::io {
+namespace chaoschip::experiment {
 
 struct progress_info {
   std::int64_t iteration = 0;  // current (1-based)
@@ -38,28 +38,28 @@ struct built_network {
 
 // Checks what parsing cannot (chip profile, what this build implements), throwing
 // parameter_error naming the key.
-void check_supported(const run_config& config);
+void check_supported(const io::run_config& config);
 // Initial weights per network.init (named random streams "weights.in", "weights.rec",
 // "weights.out", "weights.feedback" of the master seed, or the case file).
-weight_set make_initial_weights(const run_config& config);
+io::weight_set make_initial_weights(const io::run_config& config);
 // The task per [task] (sine, none, file).
-std::unique_ptr<models::task> make_task(const run_config& config);
-built_network build_network(const run_config& config, const weight_set& weights);
+std::unique_ptr<models::task> make_task(const io::run_config& config);
+built_network build_network(const io::run_config& config, const io::weight_set& weights);
 // The float recurrent population per network.model and [neuron] (no chip kernel).
-std::unique_ptr<population> make_recurrent(const run_config& config);
+std::unique_ptr<population> make_recurrent(const io::run_config& config);
 // A projection per network.connectivity (dense or CSR).
-std::unique_ptr<projection> make_projection(const run_config& config, const Eigen::MatrixXd& w);
+std::unique_ptr<projection> make_projection(const io::run_config& config, const Eigen::MatrixXd& w);
 
 // Runs the experiment: train.iterations sequences of the task, the network reset before
 // each (as NEST's e-prop models reset on update). Throws numerical_error on divergence.
 // Measures the Lyapunov spectra per lyapunov.when (tangent blocks on `pool` if given).
 // `control`: checkpoints, resuming from one, SIGINT (checkpoint.hpp); throws
 // training_interrupted after writing the checkpoint on SIGINT.
-run_data run_experiment(const run_config& config, const progress_fn& progress = {},
+io::run_data run_experiment(const io::run_config& config, const progress_fn& progress = {},
                         thread_pool* pool = nullptr, const training_control& control = {});
 
 // The /chip/ parameters and integer weights of a mapping, for the run file.
-chip_data chip_data_of(const neuromorphic::chip_mapping& mapping,
+io::chip_data chip_data_of(const neuromorphic::chip_mapping& mapping,
                        const neuromorphic::chip_profile& profile);
 
 // The embedded default experiment of `chaoschip run` (TOML text).
@@ -69,7 +69,7 @@ std::string_view default_experiment_toml();
 // default network trained with e-prop (Adam 5e-3, 30 iterations; then `overrides`, as
 // --set) from gains 0.5, 2 and 8 on the float64 and the loihi profile. One row per point:
 // network.gain, chip.profile, final_loss, lambda_max_before/after.
-study_table default_study(const std::vector<std::string>& overrides, thread_pool* pool = nullptr,
+io::study_table default_study(const std::vector<std::string>& overrides, thread_pool* pool = nullptr,
                           const std::function<void(std::size_t, std::size_t)>& progress = {});
 
-}  // namespace chaoschip::io
+}  // namespace chaoschip::experiment

@@ -1,4 +1,4 @@
-#include "chaoschip/io/experiment.hpp"
+#include "chaoschip/experiment/experiment.hpp"
 
 #include <array>
 #include <cmath>
@@ -16,8 +16,8 @@
 #include "chaoschip/core/simulator.hpp"
 #include "chaoschip/io/case_file.hpp"
 #include "chaoschip/io/chip.hpp"
-#include "chaoschip/io/floss.hpp"
-#include "chaoschip/io/lyapunov.hpp"
+#include "chaoschip/experiment/floss.hpp"
+#include "chaoschip/experiment/lyapunov.hpp"
 #include "chaoschip/models/bptt.hpp"
 #include "chaoschip/models/eprop.hpp"
 #include "chaoschip/models/init.hpp"
@@ -32,7 +32,9 @@
 #include "chaoschip/neuromorphic/profile.hpp"
 #include "chaoschip/neuromorphic/quantize.hpp"
 
-namespace chaoschip::io {
+namespace chaoschip::experiment {
+
+using namespace chaoschip::io;
 
 namespace {
 
@@ -847,4 +849,4 @@ study_table default_study(const std::vector<std::string>& overrides, thread_pool
   return t;
 }
 
-}  // namespace chaoschip::io
+}  // namespace chaoschip::experiment

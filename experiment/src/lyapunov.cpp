@@ -1,4 +1,4 @@
-#include "chaoschip/io/lyapunov.hpp"
+#include "chaoschip/experiment/lyapunov.hpp"
 
 #include <cmath>
 #include <memory>
@@ -10,9 +10,11 @@
 #include "chaoschip/core/lyapunov.hpp"
 #include "chaoschip/core/random.hpp"
 #include "chaoschip/io/chip.hpp"
-#include "chaoschip/io/experiment.hpp"
+#include "chaoschip/experiment/experiment.hpp"
 
-namespace chaoschip::io {
+namespace chaoschip::experiment {
+
+using namespace chaoschip::io;
 
 namespace {
 
@@ -225,4 +227,4 @@ lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const 
   return d;
 }
 
-}  // namespace chaoschip::io
+}  // namespace chaoschip::experiment
