@@ -6,7 +6,7 @@
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/floss.hpp"
 #include "chaoschip/core/random.hpp"
-#include "chaoschip/experiment/experiment.hpp"
+#include "chaoschip/experiment/factory.hpp"
 #include "chaoschip/models/floss.hpp"
 
 namespace chaoschip::experiment {

@@ -17,10 +17,10 @@
 #include <toml++/toml.h>
 
 #include "chaoschip/core/errors.hpp"
-#include "chaoschip/io/config.hpp"
 #include "chaoschip/experiment/experiment.hpp"
-#include "chaoschip/io/paths.hpp"
 #include "chaoschip/experiment/resources.hpp"
+#include "chaoschip/io/config.hpp"
+#include "chaoschip/io/paths.hpp"
 #include "chaoschip/io/run_file.hpp"
 
 namespace chaoschip::experiment {

@@ -38,7 +38,7 @@ struct training_state {
   state_recorder* states = nullptr;
 };
 io::checkpoint capture_training(const training_state& s, const std::string& config_toml,
-                            std::int64_t iteration, std::int64_t iterations);
+                                std::int64_t iteration, std::int64_t iterations);
 // Puts a checkpoint's state into `s`; file_error naming `path` when shapes do not fit.
 void restore_training(const io::checkpoint& c, const training_state& s, const std::string& path);
 
@@ -68,10 +68,10 @@ class sigint_watch {
 
 // How run_experiment checkpoints: `chaoschip run` sets it; sweeps and studies do not.
 struct training_control {
-  std::string checkpoint_path;         // empty: no checkpoints (and no SIGINT handling)
+  std::string checkpoint_path;             // empty: no checkpoints (and no SIGINT handling)
   const io::checkpoint* resume = nullptr;  // continue from this checkpoint
-  std::string resume_path;             // its file, for messages
-  bool catch_sigint = false;           // SIGINT during training: checkpoint, then throw
+  std::string resume_path;                 // its file, for messages
+  bool catch_sigint = false;               // SIGINT during training: checkpoint, then throw
 };
 
 // run_experiment's side of training_control, for the duration of training: restores a

@@ -25,6 +25,6 @@ io::memory_estimate estimate_lyapunov(const io::run_config& c, bool trajectory);
 // A sweep: its table of `points` points, and `jobs` points at once each as estimate_run.
 // `points` is a double: grids x seeds can exceed any integer type.
 io::memory_estimate estimate_sweep(double points, std::size_t axes, std::int64_t seeds,
-                               const io::run_config& point, std::size_t jobs);
+                                   const io::run_config& point, std::size_t jobs);
 
 }  // namespace chaoschip::experiment
