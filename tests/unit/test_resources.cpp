@@ -1,4 +1,4 @@
-// The memory estimate made before a command allocates (io/resources.hpp).
+// The memory estimate made before a command allocates (experiment/resources.hpp, io/memory.hpp).
 #include <catch2/catch.hpp>
 
 #include <cmath>
