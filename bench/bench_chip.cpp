@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "chaoschip/core/simulator.hpp"
-#include "chaoschip/io/config.hpp"
 #include "chaoschip/experiment/experiment.hpp"
+#include "chaoschip/io/config.hpp"
 #include "chaoschip/models/sources.hpp"
 
 namespace {

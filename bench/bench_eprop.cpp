@@ -36,8 +36,8 @@
 #include <string>
 #include <vector>
 
-#include "chaoschip/io/config.hpp"
 #include "chaoschip/experiment/experiment.hpp"
+#include "chaoschip/io/config.hpp"
 
 #ifndef CHAOSCHIP_SOURCE_DIR
 #error "CHAOSCHIP_SOURCE_DIR must name the repository root (set by bench/CMakeLists.txt)"

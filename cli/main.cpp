@@ -21,14 +21,14 @@
 
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/thread_pool.hpp"
-#include "chaoschip/io/config.hpp"
 #include "chaoschip/experiment/experiment.hpp"
 #include "chaoschip/experiment/lyapunov.hpp"
-#include "chaoschip/io/paths.hpp"
 #include "chaoschip/experiment/resources.hpp"
-#include "chaoschip/io/run_file.hpp"
 #include "chaoschip/experiment/sweep.hpp"
 #include "chaoschip/experiment/whatif.hpp"
+#include "chaoschip/io/config.hpp"
+#include "chaoschip/io/paths.hpp"
+#include "chaoschip/io/run_file.hpp"
 #include "chaoschip/neuromorphic/profile.hpp"
 
 namespace {
@@ -165,9 +165,10 @@ std::string resume_command(const run_args& a, const std::string& checkpoint) {
 }
 
 int cmd_run(const run_args& a) {
-  const io::run_config cfg = a.config.empty() ? io::parse_config(experiment::default_experiment_toml(),
-                                                                 "<embedded default>", a.sets)
-                                              : io::load_config(a.config, a.sets);
+  const io::run_config cfg =
+      a.config.empty()
+          ? io::parse_config(experiment::default_experiment_toml(), "<embedded default>", a.sets)
+          : io::load_config(a.config, a.sets);
   experiment::check_supported(cfg);
   check_output(a.output, a.config, cfg, "run");
   check_resources(experiment::estimate_run(cfg), "this run", a.output, a.quiet);
@@ -282,8 +283,9 @@ int cmd_lyapunov(const lyapunov_args& a) {
     out.initial = experiment::make_initial_weights(cfg);
     io::state_log log;
     out.lyapunov.emplace_back(
-        "before", experiment::measure_lyapunov(cfg, *out.initial, &pool, cfg.record.states ? &log : nullptr,
-                                       progress("lyapunov before")));
+        "before",
+        experiment::measure_lyapunov(cfg, *out.initial, &pool, cfg.record.states ? &log : nullptr,
+                                     progress("lyapunov before")));
     if (cfg.record.states) {
       for (const auto& [var, rows] : log.variables)
         out.states.push_back({"recurrent", var, static_cast<std::size_t>(rows.rows()),
@@ -313,9 +315,10 @@ int cmd_lyapunov(const lyapunov_args& a) {
       const bool final = attribute("weights") == "final";
       if (final && !out.final) throw file_error(a.input, "has no /network/final weights");
       try {
-        out.lyapunov.emplace_back(final ? "after" : "before",
-                                  experiment::lyapunov_from_log(cfg, final ? *out.final : *out.initial,
-                                                        *log, &pool, progress("lyapunov (log)")));
+        out.lyapunov.emplace_back(
+            final ? "after" : "before",
+            experiment::lyapunov_from_log(cfg, final ? *out.final : *out.initial, *log, &pool,
+                                          progress("lyapunov (log)")));
       } catch (const input_error&) {
         throw;
       } catch (const numerical_error&) {
@@ -327,8 +330,8 @@ int cmd_lyapunov(const lyapunov_args& a) {
       for (const auto& when : cfg.lyapunov.when) {
         if (when == "after" && !out.final) continue;
         out.lyapunov.emplace_back(
-            when, experiment::measure_lyapunov(cfg, when == "after" ? *out.final : *out.initial, &pool,
-                                       nullptr, progress("lyapunov " + when)));
+            when, experiment::measure_lyapunov(cfg, when == "after" ? *out.final : *out.initial,
+                                               &pool, nullptr, progress("lyapunov " + when)));
       }
       if (out.lyapunov.empty())
         throw parameter_error("lyapunov.when", "[]", "\"before\" and/or \"after\"");
@@ -409,9 +412,10 @@ int cmd_sweep(sweep_args& a) {
     const unsigned threads = a.jobs > 0        ? static_cast<unsigned>(a.jobs)
                              : mpi.size() > 1 ? 1u
                                               : std::thread::hardware_concurrency();
-    check_resources(experiment::estimate_sweep(count, a.spec.grid.size(), a.spec.seeds,
-                                       io::load_config(a.spec.config, a.spec.overrides), threads),
-                    "this sweep", a.spec.dir, a.quiet || mpi.rank() != 0);
+    check_resources(
+        experiment::estimate_sweep(count, a.spec.grid.size(), a.spec.seeds,
+                                   io::load_config(a.spec.config, a.spec.overrides), threads),
+        "this sweep", a.spec.dir, a.quiet || mpi.rank() != 0);
   }
   // Checks every point's config before running any, so a typo in a key fails at once;
   // bad values stay per point (recorded as failed in the summary).
@@ -442,7 +446,8 @@ int cmd_sweep(sweep_args& a) {
       a.spec, points, mine, pool, [&](const io::sweep_point& p, const experiment::point_result& r) {
         ++finished;
         reused += r.state == experiment::point_state::reused;
-        if (r.state == experiment::point_state::failed)  // also with --quiet: errors are not progress
+        if (r.state ==
+            experiment::point_state::failed)  // also with --quiet: errors are not progress
           std::cerr << fmt::format("{}chaoschip: point {} ({}) failed: {}\n",
                                    show ? "\r\033[K" : "", p.index, p.file, r.error);
         line.steps(fmt::format("sweep ({} points{})", points.size(),

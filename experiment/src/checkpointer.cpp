@@ -5,8 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "chaoschip/neuromorphic/loihi.hpp"
-
 namespace chaoschip::experiment {
 
 using namespace chaoschip::io;
@@ -74,8 +72,7 @@ checkpoint capture_training(const training_state& s, const std::string& config_t
   c.update_calls = s.updates->calls();
   c.last_loss = *s.last_loss;
   for (std::size_t i = 0; i < 3; ++i) {
-    const auto* loihi = dynamic_cast<const neuromorphic::loihi_dense*>(s.projections[i]);
-    c.projections[i] = loihi ? loihi->integer_weights() : s.projections[i]->to_dense();
+    c.projections[i] = s.backend->held_weights(*s.projections[i]);
   }
   if (s.chip) c.codes = {s.chip->w_in.codes, s.chip->w_rec.codes};
   if (s.shadow) c.shadow = {(*s.shadow)[0], (*s.shadow)[1]};
@@ -109,10 +106,7 @@ void restore_training(const checkpoint& c, const training_state& s, const std::s
   restore_optimizer(path, "floss", c.floss_optimizer, *s.floss_optimizer, s.projections);
   restore_records(c, s, path);
   for (std::size_t i = 0; i < 3; ++i) {
-    if (auto* loihi = dynamic_cast<neuromorphic::loihi_dense*>(s.projections[i]))
-      loihi->set_integer_weights(c.projections[i]);
-    else
-      s.projections[i]->assign(c.projections[i]);
+    s.backend->set_held_weights(*s.projections[i], c.projections[i]);
   }
   if (s.chip) {
     s.chip->w_in.codes = c.codes[0];

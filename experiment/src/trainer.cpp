@@ -245,6 +245,7 @@ run_data trainer::run() {
   // Checkpoints (OUT.ckpt) and SIGINT for `chaoschip run`; a resumed run starts at `first`.
   checkpointer checkpoints(control_,
                            {{&proj_in_, &proj_rec_, &proj_out_},
+                            p_.chip.backend.get(),
                             b_.chip ? &*b_.chip : nullptr,
                             updater_.shadow(),
                             &opt_,

@@ -143,6 +143,17 @@ class loihi_backend final : public backend {
     dynamic_cast<loihi_dense&>(p).set_integer_weights(codes);
     cw.codes = codes;
   }
+  // The readout's projection stays a float one on this kernel.
+  Eigen::MatrixXd held_weights(const projection& p) const override {
+    const auto* dense = dynamic_cast<const loihi_dense*>(&p);
+    return dense ? dense->integer_weights() : p.to_dense();
+  }
+  void set_held_weights(projection& p, const Eigen::MatrixXd& w) const override {
+    if (auto* dense = dynamic_cast<loihi_dense*>(&p))
+      dense->set_integer_weights(w);
+    else
+      p.assign(w);
+  }
   bool impulse_traces() const noexcept override { return true; }
   trace_arithmetic traces() const noexcept override {
     return {profile().trace_bits > 0 ? profile().trace_bits : 0, -1, rounding::floor};

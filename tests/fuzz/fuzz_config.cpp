@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "chaoschip/io/config.hpp"
 #include "chaoschip/experiment/experiment.hpp"
+#include "chaoschip/io/config.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -3,8 +3,8 @@
 // and the recorded states.
 #include <cstdint>
 
-#include "chaoschip/io/config.hpp"
 #include "chaoschip/experiment/experiment.hpp"
+#include "chaoschip/io/config.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "fuzz_support.hpp"
 

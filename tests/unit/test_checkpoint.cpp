@@ -11,9 +11,9 @@
 
 #include "chaoschip/core/optimizer.hpp"
 #include "chaoschip/core/random.hpp"
+#include "chaoschip/experiment/experiment.hpp"
 #include "chaoschip/io/checkpoint.hpp"
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/experiment/experiment.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "chaoschip/neuromorphic/fixed_point.hpp"
 #include "test_support.hpp"
@@ -242,8 +242,8 @@ TEST_CASE("a run resumed from a mid-training checkpoint gives the uninterrupted 
     io::checkpoint other = c;
     other.projections[2](0, 0) += 0.25;
     const auto wrong = resuming(other, "other.ckpt");
-    CHECK_FALSE(
-        same_bits(experiment::run_experiment(config, {}, nullptr, wrong).final->w_out, whole.final->w_out));
+    CHECK_FALSE(same_bits(experiment::run_experiment(config, {}, nullptr, wrong).final->w_out,
+                          whole.final->w_out));
   }
 }
 

@@ -190,6 +190,13 @@ TEST_CASE("backends: layers, input delay, pseudo-derivative scale, decay, codes 
     b->assign_codes(*layer.rec, cw, codes);
     CHECK(cw.codes == codes);
     CHECK(b->codes_of(*layer.rec, cw) == codes);
+    // Checkpoints keep what the projection holds: Loihi's integer weights, else floats.
+    const Eigen::MatrixXd held = b->held_weights(*layer.rec);
+    b->set_held_weights(*layer.input, b->held_weights(*layer.input));
+    if (b->kind() == nm::kernel_kind::loihi)
+      CHECK(held == codes);
+    else
+      CHECK(held == layer.rec->to_dense());
     if (b->kind() == nm::kernel_kind::loihi)
       CHECK(dynamic_cast<const nm::loihi_dense&>(*layer.rec).integer_weights() == codes);
     else if (b->kind() == nm::kernel_kind::fixed)

@@ -7,8 +7,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "chaoschip/io/config.hpp"
 #include "chaoschip/experiment/experiment.hpp"
+#include "chaoschip/io/config.hpp"
 
 using namespace chaoschip;
 

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/experiment/sweep.hpp"
 #include "chaoschip/io/chip.hpp"
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/experiment/sweep.hpp"
 
 namespace Catch {
 // Show a failing config as its TOML instead of "{?}".

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "chaoschip/core/errors.hpp"
-#include "chaoschip/io/config.hpp"
 #include "chaoschip/experiment/resources.hpp"
+#include "chaoschip/io/config.hpp"
 
 using namespace chaoschip;
 
@@ -36,9 +36,9 @@ TEST_CASE("estimate_run counts weights, recorded states and spikes", "[resources
   CHECK(part(experiment::estimate_run(config({})), "weights") == 7 * weights);
 
   // 10 sequences of 1000 steps, v of 100 LIF neurons and y of one readout unit.
-  const auto states =
-      experiment::estimate_run(config({"train.rule=\"none\"", "train.iterations=10", "record.states=true",
-                               "record.spikes=false", "lyapunov.when=[]"}));
+  const auto states = experiment::estimate_run(
+      config({"train.rule=\"none\"", "train.iterations=10", "record.states=true",
+              "record.spikes=false", "lyapunov.when=[]"}));
   const double written = 8.0 * 10 * 1000 * (100 + 1);
   CHECK(part(states, "recorded states") == Approx(2.5 * written));
   CHECK(states.output_bytes == Approx(2 * weights + written));
@@ -73,7 +73,8 @@ TEST_CASE("estimate_sweep: the table grows with the points", "[resources]") {
   const auto large = experiment::estimate_sweep(10000000, 1, 10000000, c, 2);
   CHECK(part(large, "sweep table") == Approx(1e6 * part(small, "sweep table")));
   CHECK(large.output_bytes == Approx(1e6 * small.output_bytes));
-  CHECK(part(small, "weights (2 points at once)") == 2 * part(experiment::estimate_run(c), "weights"));
+  CHECK(part(small, "weights (2 points at once)") ==
+        2 * part(experiment::estimate_run(c), "weights"));
 }
 
 TEST_CASE("require_memory names the command, the keys and both sizes", "[resources]") {

@@ -17,6 +17,7 @@
 #include "chaoschip/io/checkpoint.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/run_file.hpp"
+#include "chaoschip/neuromorphic/backend.hpp"
 #include "chaoschip/neuromorphic/fixed_point.hpp"
 #include "chaoschip/neuromorphic/mapping.hpp"
 
@@ -25,6 +26,7 @@ namespace chaoschip::experiment {
 // What evolves across training iterations: run_experiment's state, by pointer.
 struct training_state {
   std::array<projection*, 3> projections{};            // w_in, w_rec, w_out
+  const neuromorphic::backend* backend = nullptr;      // how the projections hold weights
   neuromorphic::chip_mapping* chip = nullptr;          // null without a chip mapping
   std::array<Eigen::MatrixXd, 2>* shadow = nullptr;    // null unless update_mode = shadow
   optimizer* train_optimizer = nullptr;                // [train]'s (3 slots)

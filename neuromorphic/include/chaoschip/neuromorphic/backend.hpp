@@ -112,6 +112,10 @@ class backend {
   virtual Eigen::MatrixXd codes_of(const projection& p, const chip_weights& cw) const;
   // Writes learned codes into the projection (in the units it computes with) and `cw`.
   virtual void assign_codes(projection& p, chip_weights& cw, const Eigen::MatrixXd& codes) const;
+  // A projection's weights as it holds them (Loihi's Dense: its integer weights; else the
+  // float weights or state units), and putting them back: what checkpoints keep.
+  virtual Eigen::MatrixXd held_weights(const projection& p) const { return p.to_dense(); }
+  virtual void set_held_weights(projection& p, const Eigen::MatrixXd& w) const { p.assign(w); }
   // The e-prop traces' arithmetic on this kernel.
   virtual trace_arithmetic traces() const noexcept;
 
