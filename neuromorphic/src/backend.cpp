@@ -74,6 +74,10 @@ namespace {
 class float64_backend final : public backend {
  public:
   using backend::backend;
+  chip_mapping map_codes(const float_lif& f, const Eigen::MatrixXd& w_in,
+                         const Eigen::MatrixXd& w_rec, stochastic_source* s) const override {
+    return map_float(profile(), f, w_in, w_rec, s);
+  }
   bool float_models() const noexcept override { return true; }
   recurrent_layer make_layer(const chip_mapping* m, const Eigen::MatrixXd& w_in,
                              const Eigen::MatrixXd& w_rec, std::size_t,
@@ -90,6 +94,10 @@ class float64_backend final : public backend {
 class fixed_backend final : public backend {
  public:
   using backend::backend;
+  chip_mapping map_codes(const float_lif& f, const Eigen::MatrixXd& w_in,
+                         const Eigen::MatrixXd& w_rec, stochastic_source* s) const override {
+    return map_fixed(profile(), f, w_in, w_rec, s);
+  }
   recurrent_layer make_layer(const chip_mapping* m, const Eigen::MatrixXd&, const Eigen::MatrixXd&,
                              std::size_t n_rec, const layer_parts& parts) const override {
     recurrent_layer l;
@@ -115,6 +123,10 @@ class fixed_backend final : public backend {
 class loihi_backend final : public backend {
  public:
   using backend::backend;
+  chip_mapping map_codes(const float_lif& f, const Eigen::MatrixXd& w_in,
+                         const Eigen::MatrixXd& w_rec, stochastic_source* s) const override {
+    return map_loihi(profile(), f, w_in, w_rec, s);
+  }
   recurrent_layer make_layer(const chip_mapping* m, const Eigen::MatrixXd&, const Eigen::MatrixXd&,
                              std::size_t n_rec, const layer_parts&) const override {
     recurrent_layer l;
@@ -165,6 +177,10 @@ class loihi_backend final : public backend {
 class xylo_backend final : public backend {
  public:
   using backend::backend;
+  chip_mapping map_codes(const float_lif& f, const Eigen::MatrixXd& w_in,
+                         const Eigen::MatrixXd& w_rec, stochastic_source* s) const override {
+    return map_xylo(profile(), f, w_in, w_rec, s);
+  }
   bool learns() const noexcept override { return false; }
   recurrent_layer make_layer(const chip_mapping* m, const Eigen::MatrixXd&, const Eigen::MatrixXd&,
                              std::size_t n_rec, const layer_parts&) const override {

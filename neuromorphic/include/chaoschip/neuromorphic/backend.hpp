@@ -80,6 +80,10 @@ class backend {
   // "chip.weights" stream for stochastic rounding.
   chip_mapping map_weights(const float_lif& neuron, const Eigen::MatrixXd& w_in,
                            const Eigen::MatrixXd& w_rec, double gamma, std::uint64_t seed) const;
+  // The kernel's own mapping of float weights to codes (no validation; map_weights and
+  // map_to_chip validate first).
+  virtual chip_mapping map_codes(const float_lif& neuron, const Eigen::MatrixXd& w_in,
+                                 const Eigen::MatrixXd& w_rec, stochastic_source* source) const = 0;
   // The recurrent population with its input and recurrent projections. `mapping` is null
   // when the profile does not quantise (float64 kernel with float weights only).
   virtual recurrent_layer make_layer(const chip_mapping* mapping, const Eigen::MatrixXd& w_in,
