@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "chaoschip/core/simulator.hpp"
+#include "chaoschip/experiment/experiment.hpp"
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/experiment.hpp"
 #include "chaoschip/models/sources.hpp"
 
 namespace {
@@ -21,9 +21,9 @@ void bm_chip(benchmark::State& state, const std::string& profile) {
       "", "<bench>",
       {"network.n_in=100", "network.n_rec=1000", "network.gain=1.0", "chip.profile=" + profile,
        "train.rule=\"none\"", "task.steps=1000", "record.spikes=false"});
-  const auto weights = io::make_initial_weights(cfg);
-  auto task = io::make_task(cfg);
-  auto b = io::build_network(cfg, weights);
+  const auto weights = experiment::make_initial_weights(cfg);
+  auto task = experiment::make_task(cfg);
+  auto b = experiment::build_network(cfg, weights);
   auto& input = dynamic_cast<models::spike_pattern_source&>(b.net.at(b.input));
   input.set_pattern(task->get(0).input_spikes, 0);
   const time_grid grid{cfg.network.dt, 1000};

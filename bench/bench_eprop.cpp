@@ -1,6 +1,6 @@
 // Training speed: one e-prop (or BPTT) iteration of the 100-in / 100-rec / 1-out sine-wave
 // network, 1,000 steps, one thread, through the public API (io::parse_config +
-// io::run_experiment, as `chaoschip run` does, without writing a run file).
+// experiment::run_experiment, as `chaoschip run` does, without writing a run file).
 //
 //   eprop/sine_nest       examples/sine_nest.toml: NEST's e-prop sine-wave example
 //                         (nest_bsshslm_2020 variant, the regression case file's weights
@@ -36,8 +36,8 @@
 #include <string>
 #include <vector>
 
+#include "chaoschip/experiment/experiment.hpp"
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/experiment.hpp"
 
 #ifndef CHAOSCHIP_SOURCE_DIR
 #error "CHAOSCHIP_SOURCE_DIR must name the repository root (set by bench/CMakeLists.txt)"
@@ -88,12 +88,12 @@ void bm_train(benchmark::State& state, const std::string& toml,
   double setup = 0.0, loss_first = 0.0, loss_last = 0.0;
   // Untimed warm-up, as eprop_torch.py's warm-up iterations: the first runs in a fresh
   // process are slower (heap pages touched for the first time, caches, clock ramp-up).
-  benchmark::DoNotOptimize(io::run_experiment(long_cfg));
+  benchmark::DoNotOptimize(experiment::run_experiment(long_cfg));
   for (auto _ : state) {
     const auto t0 = clock::now();
-    auto a = io::run_experiment(short_cfg);
+    auto a = experiment::run_experiment(short_cfg);
     const auto t1 = clock::now();
-    auto b = io::run_experiment(long_cfg);
+    auto b = experiment::run_experiment(long_cfg);
     const auto t2 = clock::now();
     benchmark::DoNotOptimize(a);
     benchmark::DoNotOptimize(b);
@@ -107,7 +107,7 @@ void bm_train(benchmark::State& state, const std::string& toml,
   // Untimed: the same long run with the spikes recorded, for the rate.
   const io::run_config rate_cfg =
       io::parse_config(toml, "<bench>", with(overrides, 1 + kIterations, true));
-  state.counters["rate_Hz"] = recurrent_rate_hz(io::run_experiment(rate_cfg), rate_cfg);
+  state.counters["rate_Hz"] = recurrent_rate_hz(experiment::run_experiment(rate_cfg), rate_cfg);
   state.SetItemsProcessed(state.iterations());
   state.counters["setup_ms"] =
       benchmark::Counter(1e3 * setup / static_cast<double>(state.iterations()));

@@ -21,14 +21,14 @@
 
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/thread_pool.hpp"
+#include "chaoschip/experiment/experiment.hpp"
+#include "chaoschip/experiment/lyapunov.hpp"
+#include "chaoschip/experiment/resources.hpp"
+#include "chaoschip/experiment/sweep.hpp"
+#include "chaoschip/experiment/whatif.hpp"
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/experiment.hpp"
-#include "chaoschip/io/lyapunov.hpp"
 #include "chaoschip/io/paths.hpp"
-#include "chaoschip/io/resources.hpp"
 #include "chaoschip/io/run_file.hpp"
-#include "chaoschip/io/sweep.hpp"
-#include "chaoschip/io/whatif.hpp"
 #include "chaoschip/neuromorphic/profile.hpp"
 
 namespace {
@@ -74,7 +74,7 @@ class progress_line {
  public:
   explicit progress_line(bool enabled)
       : enabled_(enabled), terminal_(isatty(fileno(stdout)) != 0), interval_(plain_interval()) {}
-  void operator()(const io::progress_info& p) {
+  void operator()(const experiment::progress_info& p) {
     if (!enabled_) return;
     const auto now = clock::now();
     const bool done = p.finished;
@@ -165,17 +165,18 @@ std::string resume_command(const run_args& a, const std::string& checkpoint) {
 }
 
 int cmd_run(const run_args& a) {
-  const io::run_config cfg = a.config.empty() ? io::parse_config(io::default_experiment_toml(),
-                                                                 "<embedded default>", a.sets)
-                                              : io::load_config(a.config, a.sets);
-  io::check_supported(cfg);
+  const io::run_config cfg =
+      a.config.empty()
+          ? io::parse_config(experiment::default_experiment_toml(), "<embedded default>", a.sets)
+          : io::load_config(a.config, a.sets);
+  experiment::check_supported(cfg);
   check_output(a.output, a.config, cfg, "run");
-  check_resources(io::estimate_run(cfg), "this run", a.output, a.quiet);
+  check_resources(experiment::estimate_run(cfg), "this run", a.output, a.quiet);
   progress_line progress(!a.quiet);
   const auto t0 = std::chrono::steady_clock::now();
   thread_pool pool(static_cast<unsigned>(a.threads));
   // OUT.ckpt: every train.checkpoint_every iterations and on SIGINT; removed on success.
-  io::training_control control;
+  experiment::training_control control;
   control.checkpoint_path = a.output + ".ckpt";
   control.catch_sigint = true;
   // Never overwrite the only copy of an interrupted run's progress by starting afresh.
@@ -191,9 +192,9 @@ int cmd_run(const run_args& a) {
   }
   io::run_data data;
   try {
-    data = io::run_experiment(
-        cfg, [&](const io::progress_info& p) { progress(p); }, &pool, control);
-  } catch (const io::training_interrupted& e) {
+    data = experiment::run_experiment(
+        cfg, [&](const experiment::progress_info& p) { progress(p); }, &pool, control);
+  } catch (const experiment::training_interrupted& e) {
     std::cerr << fmt::format("{}chaoschip: interrupted at iteration {}/{}; resume with: {}\n",
                              !a.quiet && isatty(fileno(stdout)) ? "\r\033[K" : "", e.iteration(),
                              e.iterations(), resume_command(a, e.checkpoint_path()));
@@ -203,7 +204,7 @@ int cmd_run(const run_args& a) {
     // The embedded default is a small gain study: the same network trained from a few
     // gains, on the float64 and the loihi profile, as a table in /study. (With --set the
     // default is a starting point for something else, and the study is skipped.)
-    data.study = io::default_study(a.sets, &pool, [&](std::size_t done, std::size_t total) {
+    data.study = experiment::default_study(a.sets, &pool, [&](std::size_t done, std::size_t total) {
       progress.steps("gain study", static_cast<std::int64_t>(done),
                      static_cast<std::int64_t>(total));
     });
@@ -275,15 +276,16 @@ int cmd_lyapunov(const lyapunov_args& a) {
   if (from_config) {
     // An untrained network: the spectrum of the initial weights.
     cfg = io::load_config(a.input, a.sets);
-    io::check_supported(cfg);
+    experiment::check_supported(cfg);
     check_output(output, a.input, cfg, "lyapunov");
-    check_resources(io::estimate_lyapunov(cfg, cfg.record.states), "this spectrum", output,
+    check_resources(experiment::estimate_lyapunov(cfg, cfg.record.states), "this spectrum", output,
                     a.quiet);
-    out.initial = io::make_initial_weights(cfg);
+    out.initial = experiment::make_initial_weights(cfg);
     io::state_log log;
     out.lyapunov.emplace_back(
-        "before", io::measure_lyapunov(cfg, *out.initial, &pool, cfg.record.states ? &log : nullptr,
-                                       progress("lyapunov before")));
+        "before",
+        experiment::measure_lyapunov(cfg, *out.initial, &pool, cfg.record.states ? &log : nullptr,
+                                     progress("lyapunov before")));
     if (cfg.record.states) {
       for (const auto& [var, rows] : log.variables)
         out.states.push_back({"recurrent", var, static_cast<std::size_t>(rows.rows()),
@@ -296,9 +298,9 @@ int cmd_lyapunov(const lyapunov_args& a) {
     // A run file (or a state log in its layout): its weights, or its recorded trajectory.
     cfg = io::parse_config(io::read_config_attribute(a.input), a.input + " (config attribute)",
                            a.sets);
-    io::check_supported(cfg);
+    experiment::check_supported(cfg);
     check_output(output, a.input, cfg, "lyapunov");
-    check_resources(io::estimate_lyapunov(cfg, false), "this spectrum", output, a.quiet);
+    check_resources(experiment::estimate_lyapunov(cfg, false), "this spectrum", output, a.quiet);
     // Checked against the layout and the config: shapes, types, codes, attributes.
     out.initial = io::read_weights(a.input, "initial", cfg);
     out.final = io::read_weights(a.input, "final", cfg);
@@ -313,9 +315,10 @@ int cmd_lyapunov(const lyapunov_args& a) {
       const bool final = attribute("weights") == "final";
       if (final && !out.final) throw file_error(a.input, "has no /network/final weights");
       try {
-        out.lyapunov.emplace_back(final ? "after" : "before",
-                                  io::lyapunov_from_log(cfg, final ? *out.final : *out.initial,
-                                                        *log, &pool, progress("lyapunov (log)")));
+        out.lyapunov.emplace_back(
+            final ? "after" : "before",
+            experiment::lyapunov_from_log(cfg, final ? *out.final : *out.initial, *log, &pool,
+                                          progress("lyapunov (log)")));
       } catch (const input_error&) {
         throw;
       } catch (const numerical_error&) {
@@ -327,8 +330,8 @@ int cmd_lyapunov(const lyapunov_args& a) {
       for (const auto& when : cfg.lyapunov.when) {
         if (when == "after" && !out.final) continue;
         out.lyapunov.emplace_back(
-            when, io::measure_lyapunov(cfg, when == "after" ? *out.final : *out.initial, &pool,
-                                       nullptr, progress("lyapunov " + when)));
+            when, experiment::measure_lyapunov(cfg, when == "after" ? *out.final : *out.initial,
+                                               &pool, nullptr, progress("lyapunov " + when)));
       }
       if (out.lyapunov.empty())
         throw parameter_error("lyapunov.when", "[]", "\"before\" and/or \"after\"");
@@ -412,7 +415,7 @@ class mpi_session {
 };
 
 int cmd_sweep(sweep_args& a) {
-  for (const auto& g : a.grids) a.spec.grid.push_back(io::parse_grid(g));
+  for (const auto& g : a.grids) a.spec.grid.push_back(experiment::parse_grid(g));
   mpi_session mpi;
   {
     // The table of every point, and the points running at once, before expanding them.
@@ -421,13 +424,14 @@ int cmd_sweep(sweep_args& a) {
     const unsigned threads = a.jobs > 0        ? static_cast<unsigned>(a.jobs)
                              : mpi.size() > 1 ? 1u
                                               : std::thread::hardware_concurrency();
-    check_resources(io::estimate_sweep(count, a.spec.grid.size(), a.spec.seeds,
-                                       io::load_config(a.spec.config, a.spec.overrides), threads),
-                    "this sweep", a.spec.dir, a.quiet || mpi.rank() != 0);
+    check_resources(
+        experiment::estimate_sweep(count, a.spec.grid.size(), a.spec.seeds,
+                                   io::load_config(a.spec.config, a.spec.overrides), threads),
+        "this sweep", a.spec.dir, a.quiet || mpi.rank() != 0);
   }
   // Checks every point's config before running any, so a typo in a key fails at once;
   // bad values stay per point (recorded as failed in the summary).
-  const auto points = io::expand(a.spec);
+  const auto points = experiment::expand(a.spec);
   if (mpi.rank() == 0) {
     io::check_output_directory(a.spec.dir);
     std::error_code ec;
@@ -450,11 +454,12 @@ int cmd_sweep(sweep_args& a) {
   const bool show = !a.quiet && mpi.rank() == 0 && isatty(fileno(stdout));
   progress_line line(!a.quiet && mpi.rank() == 0);
   std::size_t finished = 0, reused = 0;
-  io::run_points(
-      a.spec, points, mine, pool, [&](const io::sweep_point& p, const io::point_result& r) {
+  experiment::run_points(
+      a.spec, points, mine, pool, [&](const io::sweep_point& p, const experiment::point_result& r) {
         ++finished;
-        reused += r.state == io::point_state::reused;
-        if (r.state == io::point_state::failed)  // also with --quiet: errors are not progress
+        reused += r.state == experiment::point_state::reused;
+        if (r.state ==
+            experiment::point_state::failed)  // also with --quiet: errors are not progress
           std::cerr << fmt::format("{}chaoschip: point {} ({}) failed: {}\n",
                                    show ? "\r\033[K" : "", p.index, p.file, r.error);
         line.steps(fmt::format("sweep ({} points{})", points.size(),
@@ -474,7 +479,7 @@ int cmd_sweep(sweep_args& a) {
 
 io::run_config load(const run_args& a) {
   return a.config.empty()
-             ? io::parse_config(io::default_experiment_toml(), "<embedded default>", a.sets)
+             ? io::parse_config(experiment::default_experiment_toml(), "<embedded default>", a.sets)
              : io::load_config(a.config, a.sets);
 }
 
@@ -491,19 +496,19 @@ int cmd_whatif(const whatif_args& a) {
     io::run_config one = cfg;
     one.record.spikes = true;
     one.record.states = false;
-    io::memory_estimate need = io::estimate_run(one);
+    io::memory_estimate need = experiment::estimate_run(one);
     need.output_bytes = 0.0;  // a table
     check_resources(need, "this what-if study", a.run.output, a.run.quiet);
   }
   progress_line progress(!a.run.quiet);
-  const auto rows = io::run_whatif(cfg, a.options, [&](const io::progress_info& p) {
+  const auto rows = experiment::run_whatif(cfg, a.options, [&](const experiment::progress_info& p) {
     if (p.finished) return;  // one line for the whole study, not one per setting
     progress(p);
   });
   io::write_whatif(a.run.output, rows, cfg, a.options);
   if (!a.run.quiet) {
     if (isatty(fileno(stdout))) std::cout << "\r\033[K";
-    std::cout << io::format_whatif(rows) << "wrote " << a.run.output << "\n";
+    std::cout << experiment::format_whatif(rows) << "wrote " << a.run.output << "\n";
   }
   return 0;
 }

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "chaoschip/io/resources.hpp"
+#include "chaoschip/io/memory.hpp"
 #include "h5.hpp"
 
 namespace chaoschip::io {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/neuromorphic/backend.hpp"
 #include "chaoschip/neuromorphic/quantize.hpp"
 
 namespace chaoschip::neuromorphic {
@@ -47,6 +48,8 @@ chip_weights shift_quantize(const Eigen::MatrixXd& w_state, int bits, rounding r
   cw.scale = Eigen::VectorXd::Constant(1, std::ldexp(1.0, shift) / sigma);
   return cw;
 }
+
+}  // namespace
 
 chip_mapping map_loihi(const chip_profile& p, const float_lif& f, const Eigen::MatrixXd& w_in,
                        const Eigen::MatrixXd& w_rec, stochastic_source* source) {
@@ -94,7 +97,7 @@ chip_mapping map_loihi(const chip_profile& p, const float_lif& f, const Eigen::M
 }
 
 chip_mapping map_xylo(const chip_profile& p, const float_lif& f, const Eigen::MatrixXd& w_in,
-                      const Eigen::MatrixXd& w_rec) {
+                      const Eigen::MatrixXd& w_rec, stochastic_source*) {
   chip_mapping m;
   auto& xp = m.xylo;
   auto dash = [&](double tau, std::int64_t lo) {
@@ -182,7 +185,7 @@ chip_mapping map_fixed(const chip_profile& p, const float_lif& f, const Eigen::M
   return m;
 }
 
-chip_mapping map_float(const chip_profile& p, const Eigen::MatrixXd& w_in,
+chip_mapping map_float(const chip_profile& p, const float_lif&, const Eigen::MatrixXd& w_in,
                        const Eigen::MatrixXd& w_rec, stochastic_source* source) {
   chip_mapping m;
   auto one = [&](const Eigen::MatrixXd& w) {
@@ -218,8 +221,6 @@ chip_mapping map_float(const chip_profile& p, const Eigen::MatrixXd& w_in,
   return m;
 }
 
-}  // namespace
-
 Eigen::MatrixXd dequantize(const chip_weights& w) {
   if (w.scale.size() == 1) return w.codes * w.scale[0];
   return w.scale.asDiagonal() * w.codes;
@@ -236,21 +237,7 @@ chip_mapping map_to_chip(const chip_profile& profile, const float_lif& neuron,
                          const Eigen::MatrixXd& w_in, const Eigen::MatrixXd& w_rec,
                          stochastic_source* source) {
   validate(profile);
-  chip_mapping m;
-  switch (profile.kernel) {
-    case kernel_kind::float64:
-      m = map_float(profile, w_in, w_rec, source);
-      break;
-    case kernel_kind::loihi:
-      m = map_loihi(profile, neuron, w_in, w_rec, source);
-      break;
-    case kernel_kind::xylo:
-      m = map_xylo(profile, neuron, w_in, w_rec);
-      break;
-    case kernel_kind::fixed:
-      m = map_fixed(profile, neuron, w_in, w_rec, source);
-      break;
-  }
+  chip_mapping m = make_backend(profile)->map_codes(neuron, w_in, w_rec, source);
   m.kernel = profile.kernel;
   return m;
 }

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "chaoschip/experiment/experiment.hpp"
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/experiment.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -32,6 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fuzz::finding("to_toml wrote a config that does not load again:\n" + toml);
   if (!(again == config))
     fuzz::finding("to_toml does not round-trip:\n" + toml + "\nreads back as\n" + io::to_toml(again));
-  fuzz::accepts("check_supported", [&] { io::check_supported(config); });
+  fuzz::accepts("check_supported", [&] { experiment::check_supported(config); });
   return 0;
 }

@@ -3,8 +3,8 @@
 // and the recorded states.
 #include <cstdint>
 
+#include "chaoschip/experiment/experiment.hpp"
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/experiment.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "fuzz_support.hpp"
 
@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The weights and states are checked against the file's own config, as `lyapunov` does.
   fuzz::accepts("config, weights and states", [&] {
     const auto config = io::parse_config(io::read_config_attribute(path), path + " (config)");
-    io::check_supported(config);
+    experiment::check_supported(config);
     io::read_weights(path, "initial", config);
     io::read_weights(path, "final", config);
     io::read_state_log(path, "recurrent", config);

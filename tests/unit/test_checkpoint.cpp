@@ -11,9 +11,9 @@
 
 #include "chaoschip/core/optimizer.hpp"
 #include "chaoschip/core/random.hpp"
+#include "chaoschip/experiment/experiment.hpp"
 #include "chaoschip/io/checkpoint.hpp"
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/experiment.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "chaoschip/neuromorphic/fixed_point.hpp"
 #include "test_support.hpp"
@@ -80,15 +80,15 @@ io::run_config small_run(const std::vector<std::string>& extra = {}) {
   return io::parse_config("", "test", sets);
 }
 
-io::training_control writing(const std::string& path, bool sigint = false) {
-  io::training_control c;
+experiment::training_control writing(const std::string& path, bool sigint = false) {
+  experiment::training_control c;
   c.checkpoint_path = path;
   c.catch_sigint = sigint;
   return c;
 }
 
-io::training_control resuming(const io::checkpoint& from, const std::string& path) {
-  io::training_control c;
+experiment::training_control resuming(const io::checkpoint& from, const std::string& path) {
+  experiment::training_control c;
   c.resume = &from;
   c.resume_path = path;
   return c;
@@ -222,11 +222,11 @@ TEST_CASE("a run resumed from a mid-training checkpoint gives the uninterrupted 
     auto every = extra;
     every.push_back("train.checkpoint_every=2");
     const io::run_config config = small_run(every);
-    const io::run_data whole = io::run_experiment(plain);
+    const io::run_data whole = experiment::run_experiment(plain);
 
     scratch_dir dir;
     const auto write = writing((dir.path / "out.h5.ckpt").string());
-    const io::run_data checkpointed = io::run_experiment(config, {}, nullptr, write);
+    const io::run_data checkpointed = experiment::run_experiment(config, {}, nullptr, write);
     require_same_run(whole, checkpointed);  // checkpointing changes nothing
     // The last checkpoint due: iteration 4 of 5.
     const io::checkpoint c = io::read_checkpoint(write.checkpoint_path);
@@ -234,29 +234,29 @@ TEST_CASE("a run resumed from a mid-training checkpoint gives the uninterrupted 
     REQUIRE(c.train_loss.size() == 4);
 
     const auto resume = resuming(c, write.checkpoint_path);
-    require_same_run(whole, io::run_experiment(config, {}, nullptr, resume));
+    require_same_run(whole, experiment::run_experiment(config, {}, nullptr, resume));
     // The plain config (checkpoint_every = 0) resumes it too.
-    require_same_run(whole, io::run_experiment(plain, {}, nullptr, resume));
+    require_same_run(whole, experiment::run_experiment(plain, {}, nullptr, resume));
 
     // The test can fail: a checkpoint with other weights gives another run.
     io::checkpoint other = c;
     other.projections[2](0, 0) += 0.25;
     const auto wrong = resuming(other, "other.ckpt");
-    CHECK_FALSE(
-        same_bits(io::run_experiment(config, {}, nullptr, wrong).final->w_out, whole.final->w_out));
+    CHECK_FALSE(same_bits(experiment::run_experiment(config, {}, nullptr, wrong).final->w_out,
+                          whole.final->w_out));
   }
 }
 
 TEST_CASE("SIGINT during training writes a checkpoint the run resumes from", "[checkpoint]") {
   const io::run_config config =
       small_run({"chip.profile=\"loihi\"", "chip.update_rounding=\"stochastic\""});
-  const io::run_data whole = io::run_experiment(config);
+  const io::run_data whole = experiment::run_experiment(config);
   scratch_dir dir;
   const std::string path = (dir.path / "out.h5.ckpt").string();
   const auto control = writing(path, true);
   // SIGINT during the second iteration: honoured before the third.
   bool sent = false;
-  auto interrupt = [&sent](const io::progress_info& p) {
+  auto interrupt = [&sent](const experiment::progress_info& p) {
     if (p.iteration == 2 && !sent) {
       sent = true;
       std::raise(SIGINT);
@@ -264,8 +264,8 @@ TEST_CASE("SIGINT during training writes a checkpoint the run resumes from", "[c
   };
   std::int64_t at = -1;
   try {
-    io::run_experiment(config, interrupt, nullptr, control);
-  } catch (const io::training_interrupted& e) {
+    experiment::run_experiment(config, interrupt, nullptr, control);
+  } catch (const experiment::training_interrupted& e) {
     at = e.iteration();
     CHECK(e.checkpoint_path() == path);
     CHECK_THAT(e.what(), Contains("interrupted at iteration 2/5"));
@@ -274,23 +274,23 @@ TEST_CASE("SIGINT during training writes a checkpoint the run resumes from", "[c
   const io::checkpoint c = io::read_checkpoint(path);
   CHECK(c.iteration == 2);
   const auto resume = resuming(c, path);
-  require_same_run(whole, io::run_experiment(config, {}, nullptr, resume));
+  require_same_run(whole, experiment::run_experiment(config, {}, nullptr, resume));
 }
 
 TEST_CASE("sigint_watch restores the previous handler", "[checkpoint]") {
   static volatile std::sig_atomic_t seen = 0;
   auto* previous = std::signal(SIGINT, [](int) { seen = 1; });
   {
-    io::sigint_watch watch;
+    experiment::sigint_watch watch;
     CHECK_FALSE(watch.raised());
     std::raise(SIGINT);
     CHECK(watch.raised());
     CHECK(seen == 0);
-    CHECK_THROWS_AS(io::sigint_watch(), error);  // one at a time
+    CHECK_THROWS_AS(experiment::sigint_watch(), error);  // one at a time
   }
   std::raise(SIGINT);
   CHECK(seen == 1);
-  io::sigint_watch again;
+  experiment::sigint_watch again;
   CHECK_FALSE(again.raised());
   std::signal(SIGINT, previous);
 }
@@ -323,6 +323,6 @@ TEST_CASE("a checkpoint of another config, or not a checkpoint, is a file_error"
   io::write_checkpoint(path, c);
   const io::checkpoint read = io::read_checkpoint(path);
   const auto resume = resuming(read, path);
-  CHECK_THAT(file_error_message([&] { io::run_experiment(config, {}, nullptr, resume); }),
+  CHECK_THAT(file_error_message([&] { experiment::run_experiment(config, {}, nullptr, resume); }),
              Contains("weights/w_in"));
 }

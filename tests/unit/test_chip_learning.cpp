@@ -7,8 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "chaoschip/experiment/experiment.hpp"
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/experiment.hpp"
 
 using namespace chaoschip;
 
@@ -37,7 +37,7 @@ io::run_data run(std::vector<std::string> overrides) {
                                   "record.spikes=false",
                                   "chip.weight_bits=4"};
   all.insert(all.end(), overrides.begin(), overrides.end());
-  return io::run_experiment(io::parse_config("", "test", all));
+  return experiment::run_experiment(io::parse_config("", "test", all));
 }
 
 Eigen::MatrixXd dequantized(const io::integer_weights& w) {
@@ -114,7 +114,7 @@ io::run_data one_lif_iteration(std::vector<std::string> overrides) {
                                   "train.optimizer=\"sgd\"", "train.c_reg=0.0",
                                   "lyapunov.when=[]", "record.spikes=false"};
   all.insert(all.end(), overrides.begin(), overrides.end());
-  return io::run_experiment(io::parse_config("", "test", all));
+  return experiment::run_experiment(io::parse_config("", "test", all));
 }
 double max_rel(const Eigen::MatrixXd& got, const Eigen::MatrixXd& want) {
   return (got - want).cwiseAbs().maxCoeff() / want.cwiseAbs().maxCoeff();

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/experiment/sweep.hpp"
 #include "chaoschip/io/chip.hpp"
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/sweep.hpp"
 
 namespace Catch {
 // Show a failing config as its TOML instead of "{?}".
@@ -879,11 +879,11 @@ TEST_CASE("docs/config.md lists every key with the schema's type, default and ra
 TEST_CASE("a sweep refuses a grid key given twice before loading anything", "[config][sweep]") {
   chaoschip::io::sweep_spec spec;
   spec.config = "/nonexistent/never/read.toml";
-  spec.grid = {chaoschip::io::parse_grid("network.gain=1,2"),
-               chaoschip::io::parse_grid("train.rule=\"none\""),
-               chaoschip::io::parse_grid(" network.gain =3,4")};
+  spec.grid = {chaoschip::experiment::parse_grid("network.gain=1,2"),
+               chaoschip::experiment::parse_grid("train.rule=\"none\""),
+               chaoschip::experiment::parse_grid(" network.gain =3,4")};
   try {
-    chaoschip::io::expand(spec);
+    chaoschip::experiment::expand(spec);
     FAIL("no input_error");
   } catch (const chaoschip::file_error&) {
     FAIL("the config was read before the grid was checked");
@@ -891,5 +891,5 @@ TEST_CASE("a sweep refuses a grid key given twice before loading anything", "[co
     CHECK_THAT(e.what(), Contains("--grid network.gain") && Contains("twice"));
   }
   spec.grid.pop_back();  // distinct keys: now the (missing) config is read
-  CHECK_THROWS_AS(chaoschip::io::expand(spec), file_error);
+  CHECK_THROWS_AS(chaoschip::experiment::expand(spec), file_error);
 }

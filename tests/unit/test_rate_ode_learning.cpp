@@ -11,8 +11,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "chaoschip/experiment/experiment.hpp"
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/experiment.hpp"
 
 using namespace chaoschip;
 
@@ -26,29 +26,29 @@ std::string exact(double x) {
 
 io::run_data train_once(const std::string& model, double gain) {
   const double alpha = 1.0 - std::exp(-1.0 / 10.0);  // dt = 1 ms, tau = 10 ms
-  return io::run_experiment(io::parse_config("", "test",
-                                             {"network.model=\"" + model + "\"",
-                                              "network.n_in=20",
-                                              "network.n_rec=30",
-                                              "network.n_out=2",
-                                              "network.gain=" + std::to_string(gain),
-                                              "neuron.tau_m=10.0",
-                                              "neuron.alpha=" + exact(alpha),
-                                              "neuron.ode_tol=1e-11",
-                                              "readout.tau=0.0",
-                                              "readout.loss=\"cross_entropy\"",
-                                              "task.name=\"dms\"",
-                                              "task.steps=60",
-                                              "task.delay=10",
-                                              "task.input_rate=300.0",
-                                              "train.rule=\"eprop\"",
-                                              "train.feedback=\"symmetric\"",
-                                              "train.optimizer=\"sgd\"",
-                                              "train.eta=0.1",
-                                              "train.batch=2",
-                                              "train.iterations=1",
-                                              "lyapunov.when=[]",
-                                              "record.spikes=false"}));
+  return experiment::run_experiment(io::parse_config("", "test",
+                                                     {"network.model=\"" + model + "\"",
+                                                      "network.n_in=20",
+                                                      "network.n_rec=30",
+                                                      "network.n_out=2",
+                                                      "network.gain=" + std::to_string(gain),
+                                                      "neuron.tau_m=10.0",
+                                                      "neuron.alpha=" + exact(alpha),
+                                                      "neuron.ode_tol=1e-11",
+                                                      "readout.tau=0.0",
+                                                      "readout.loss=\"cross_entropy\"",
+                                                      "task.name=\"dms\"",
+                                                      "task.steps=60",
+                                                      "task.delay=10",
+                                                      "task.input_rate=300.0",
+                                                      "train.rule=\"eprop\"",
+                                                      "train.feedback=\"symmetric\"",
+                                                      "train.optimizer=\"sgd\"",
+                                                      "train.eta=0.1",
+                                                      "train.batch=2",
+                                                      "train.iterations=1",
+                                                      "lyapunov.when=[]",
+                                                      "record.spikes=false"}));
 }
 
 double max_rel(const Eigen::MatrixXd& got, const Eigen::MatrixXd& want) {
@@ -82,7 +82,7 @@ TEST_CASE(
   CHECK(d_rec.cwiseAbs().maxCoeff() > 0.0);
   CHECK(max_rel(d_rec, d_rec_map) > 1e-3);
   CHECK_THROWS_WITH(
-      io::run_experiment(io::parse_config(
+      experiment::run_experiment(io::parse_config(
           "", "test", {"network.model=\"rate_ode\"", "train.rule=\"bptt\"", "task.steps=20"})),
       Catch::Contains("train.rule") && Catch::Contains("rate_ode"));
 }

@@ -1,4 +1,4 @@
-// The memory estimate made before a command allocates (io/resources.hpp).
+// The memory estimate made before a command allocates (experiment/resources.hpp, io/memory.hpp).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -7,8 +7,8 @@
 #include <string>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/experiment/resources.hpp"
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/resources.hpp"
 
 using namespace chaoschip;
 
@@ -28,56 +28,57 @@ io::run_config config(const std::vector<std::string>& sets) {
 
 TEST_CASE("estimate_run counts weights, recorded states and spikes", "[resources]") {
   // Untrained: initial, final and the network's own copy of w_in, w_rec, w_out, feedback.
-  const auto plain = io::estimate_run(config({"train.rule=\"none\"", "lyapunov.when=[]"}));
+  const auto plain = experiment::estimate_run(config({"train.rule=\"none\"", "lyapunov.when=[]"}));
   const double weights = 8.0 * (100 * 100 + 100 * 100 + 2 * 100);
   CHECK(part(plain, "weights") == 3 * weights);
   CHECK(part(plain, "recorded states") < 0);  // record.states = false
   // Adam adds the gradients and two moments.
-  CHECK(part(io::estimate_run(config({})), "weights") == 7 * weights);
+  CHECK(part(experiment::estimate_run(config({})), "weights") == 7 * weights);
 
   // 10 sequences of 1000 steps, v of 100 LIF neurons and y of one readout unit.
-  const auto states =
-      io::estimate_run(config({"train.rule=\"none\"", "train.iterations=10", "record.states=true",
-                               "record.spikes=false", "lyapunov.when=[]"}));
+  const auto states = experiment::estimate_run(
+      config({"train.rule=\"none\"", "train.iterations=10", "record.states=true",
+              "record.spikes=false", "lyapunov.when=[]"}));
   const double written = 8.0 * 10 * 1000 * (100 + 1);
   CHECK(part(states, "recorded states") == Approx(2.5 * written));
   CHECK(states.output_bytes == Approx(2 * weights + written));
 
   // Spikes: inputs at task.input_rate (50 Hz), recurrent neurons assumed at >= 20 Hz.
-  const auto spikes = io::estimate_run(config({"train.rule=\"none\"", "lyapunov.when=[]"}));
+  const auto spikes = experiment::estimate_run(config({"train.rule=\"none\"", "lyapunov.when=[]"}));
   CHECK(part(spikes, "recorded spikes") == Approx(24.0 * 100 * 1000 * (0.05 * 100 + 0.05 * 100)));
 }
 
 TEST_CASE("estimate_run does not overflow on huge keys", "[resources]") {
-  const auto big = io::estimate_run(config({"network.n_rec=10000000"}));
+  const auto big = experiment::estimate_run(config({"network.n_rec=10000000"}));
   CHECK(part(big, "weights") > 7 * 8.0 * 1e14);
-  const auto steps = io::estimate_run(config({"task.steps=4611686018427387904"}));  // 2^62
+  const auto steps = experiment::estimate_run(config({"task.steps=4611686018427387904"}));  // 2^62
   CHECK(std::isfinite(steps.total()));
   CHECK(part(steps, "task inputs") > 1e20);
-  const auto out = io::estimate_run(config({"network.n_out=10000000"}));
+  const auto out = experiment::estimate_run(config({"network.n_out=10000000"}));
   CHECK(part(out, "weights") > 7 * 8.0 * 2e9);
 }
 
 TEST_CASE("estimate_lyapunov: tangent space and the full-spectrum Jacobian", "[resources]") {
-  const auto one = io::estimate_lyapunov(config({"lyapunov.k=10"}), false);
+  const auto one = experiment::estimate_lyapunov(config({"lyapunov.k=10"}), false);
   CHECK(part(one, "tangent space") == 4 * 8.0 * 10 * 100);
-  const auto full = io::estimate_lyapunov(config({"lyapunov.k=100"}), false);
+  const auto full = experiment::estimate_lyapunov(config({"lyapunov.k=100"}), false);
   CHECK(part(full, "tangent space") == 4 * 8.0 * 100 * 100 + 3 * 8.0 * 100 * 100);
-  const auto traj = io::estimate_lyapunov(config({}), true);
+  const auto traj = experiment::estimate_lyapunov(config({}), true);
   CHECK(part(traj, "recorded trajectory") == 2 * 8.0 * 2501 * 100);
 }
 
 TEST_CASE("estimate_sweep: the table grows with the points", "[resources]") {
   const auto c = config({"train.rule=\"none\"", "lyapunov.when=[]"});
-  const auto small = io::estimate_sweep(10, 1, 10, c, 2);
-  const auto large = io::estimate_sweep(10000000, 1, 10000000, c, 2);
+  const auto small = experiment::estimate_sweep(10, 1, 10, c, 2);
+  const auto large = experiment::estimate_sweep(10000000, 1, 10000000, c, 2);
   CHECK(part(large, "sweep table") == Approx(1e6 * part(small, "sweep table")));
   CHECK(large.output_bytes == Approx(1e6 * small.output_bytes));
-  CHECK(part(small, "weights (2 points at once)") == 2 * part(io::estimate_run(c), "weights"));
+  CHECK(part(small, "weights (2 points at once)") ==
+        2 * part(experiment::estimate_run(c), "weights"));
 }
 
 TEST_CASE("require_memory names the command, the keys and both sizes", "[resources]") {
-  const auto e = io::estimate_run(config({"network.n_rec=10000000"}));
+  const auto e = experiment::estimate_run(config({"network.n_rec=10000000"}));
   CHECK_NOTHROW(io::require_memory(e, -1.0, "this run"));  // unknown: nothing refused
   CHECK_NOTHROW(io::require_memory(e, 2 * e.total(), "this run"));
   CHECK_THROWS_AS(io::require_memory(e, 8e9, "this run"), input_error);

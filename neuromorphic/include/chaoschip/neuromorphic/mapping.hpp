@@ -47,7 +47,19 @@ struct chip_mapping {
   Eigen::MatrixXd dequantized_rec() const;
 };
 
-// `source` is needed when the profile rounds weights stochastically.
+// Each kernel's mapping (docs/chips.md, "Mapping"); the backends call them. `source` is
+// needed when the profile rounds weights stochastically.
+chip_mapping map_float(const chip_profile& p, const float_lif& neuron, const Eigen::MatrixXd& w_in,
+                       const Eigen::MatrixXd& w_rec, stochastic_source* source);
+chip_mapping map_fixed(const chip_profile& p, const float_lif& neuron, const Eigen::MatrixXd& w_in,
+                       const Eigen::MatrixXd& w_rec, stochastic_source* source);
+chip_mapping map_loihi(const chip_profile& p, const float_lif& neuron, const Eigen::MatrixXd& w_in,
+                       const Eigen::MatrixXd& w_rec, stochastic_source* source);
+chip_mapping map_xylo(const chip_profile& p, const float_lif& neuron, const Eigen::MatrixXd& w_in,
+                      const Eigen::MatrixXd& w_rec, stochastic_source* source);
+
+// The profile's mapping (validated; through the kernel's backend). `source` is needed when
+// the profile rounds weights stochastically.
 chip_mapping map_to_chip(const chip_profile& profile, const float_lif& neuron,
                          const Eigen::MatrixXd& w_in, const Eigen::MatrixXd& w_rec,
                          stochastic_source* source = nullptr);

@@ -9,7 +9,7 @@
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/models/task.hpp"
 
-namespace chaoschip::io {
+namespace chaoschip::experiment {
 
 struct floss_epoch_result {
   double loss = 0.0;          // mean over the epoch's windows
@@ -22,8 +22,8 @@ struct floss_epoch_result {
 // `epoch` numbers the epochs of a run; it selects the random streams (floss.initial,
 // floss.tangent) and the task sequences (index epoch * batch + b). `task` may be null (no
 // input). Throws parameter_error for a variant the model does not support.
-floss_epoch_result floss_epoch(const run_config& c, const Eigen::MatrixXd& w_in,
+floss_epoch_result floss_epoch(const io::run_config& c, const Eigen::MatrixXd& w_in,
                                const Eigen::MatrixXd& w_rec, std::int64_t epoch,
                                models::task* task);
 
-}  // namespace chaoschip::io
+}  // namespace chaoschip::experiment

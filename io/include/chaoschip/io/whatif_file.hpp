@@ -1,12 +1,11 @@
 #pragma once
-// Hardware what-if studies: the same network and input at float64 and at a list of
-// weight precisions and roundings on the config's chip profile, compared with the float64
-// run (spike-train distance, rate change, loss).
+// The rows of a hardware what-if study (experiment/whatif.hpp runs it), the config it
+// simulates, and its HDF5 file.
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "chaoschip/io/config.hpp"
-#include "chaoschip/io/experiment.hpp"
 
 namespace chaoschip::io {
 
@@ -30,14 +29,6 @@ struct whatif_options {
 // off); its iterations are sequences of the task. So any profile, xylo too, can be asked.
 run_config whatif_config(const run_config& config);
 
-// Runs the reference (chip.profile = float64, float weights) and one run per
-// (weight_bits, rounding) on the config's profile, all on whatif_config(config). Settings
-// the profile cannot take (or bits < 0) are parameter_errors naming chip.weight_bits at
-// --bits, raised before anything runs.
-std::vector<whatif_row> run_whatif(const run_config& config, const whatif_options& options,
-                                   const progress_fn& progress = {});
-// The table as text, one line per setting.
-std::string format_whatif(const std::vector<whatif_row>& rows);
 // /whatif/{profile, weight_bits, rounding, rate_hz, rate_change, distance, loss}, with the
 // usual root attributes (the base config, as whatif_config simulates it), written atomically.
 void write_whatif(const std::string& path, const std::vector<whatif_row>& rows,

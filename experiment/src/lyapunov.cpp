@@ -1,4 +1,4 @@
-#include "chaoschip/io/lyapunov.hpp"
+#include "chaoschip/experiment/lyapunov.hpp"
 
 #include <cmath>
 #include <memory>
@@ -9,10 +9,11 @@
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/lyapunov.hpp"
 #include "chaoschip/core/random.hpp"
-#include "chaoschip/io/chip.hpp"
-#include "chaoschip/io/experiment.hpp"
+#include "chaoschip/experiment/factory.hpp"
 
-namespace chaoschip::io {
+namespace chaoschip::experiment {
+
+using namespace chaoschip::io;
 
 namespace {
 
@@ -36,7 +37,7 @@ struct layer {
   }
 };
 
-layer make_layer(const run_config& c, const weight_set& w) {
+layer make_layer(const run_config& c, const chip_plan& chip, const weight_set& w) {
   if (c.network.delay_rec != 1)
     throw parameter_error("network.delay_rec", std::to_string(c.network.delay_rec),
                           "1 for Lyapunov spectra (the Jacobian of a step must depend on the "
@@ -47,16 +48,16 @@ layer make_layer(const run_config& c, const weight_set& w) {
                : c.network.model == "rate_ode" ? "exact (variational equation)"
                                                : "exact";
   Eigen::MatrixXd w_in = w.w_in, w_rec = w.w_rec;
-  const auto profile = resolve_profile(c.chip);
-  if (profile.weight_bits > 0) {
-    // The chip's weights as the float dynamics see them: float weights are mapped by
-    // build_network; a chip's own weights (w.dequantized) are used as they are.
+  if (chip.backend->quantises()) {
+    // The chip's weights as the float dynamics see them: float weights are mapped as the
+    // factory maps them; a chip's own weights (w.dequantized) are used as they are.
     if (!w.dequantized) {
-      const built_network b = build_network(c, w);
-      w_in = b.chip->dequantized_in();
-      w_rec = b.chip->dequantized_rec();
+      check_recurrent_model(c, *chip.backend);
+      const auto m = chip.backend->map_weights(chip.neuron, w.w_in, w.w_rec, chip.gamma, chip.seed);
+      w_in = m.dequantized_in();
+      w_rec = m.dequantized_rec();
     }
-    l.jacobian += ", dequantized (" + profile.name + ")";
+    l.jacobian += ", dequantized (" + chip.profile.name + ")";
   }
   l.w_in = make_projection(c, w_in);
   l.w_rec = make_projection(c, w_rec);
@@ -158,7 +159,12 @@ class recording_system final : public tangent_system {
 
 lyapunov_data measure_lyapunov(const run_config& c, const weight_set& w, thread_pool* pool,
                                state_log* log, const step_progress& progress) {
-  layer l = make_layer(c, w);
+  return measure_lyapunov(c, chip_plan_of(c), w, pool, log, progress);
+}
+
+lyapunov_data measure_lyapunov(const run_config& c, const chip_plan& chip, const weight_set& w,
+                               thread_pool* pool, state_log* log, const step_progress& progress) {
+  layer l = make_layer(c, chip, w);
   set_initial_state(c, *l.pop);
   population_tangent_system sys(*l.pop, l.w_rec.get(), l.input());
   lyapunov_options o = options_of(c, pool);
@@ -179,7 +185,7 @@ lyapunov_data measure_lyapunov(const run_config& c, const weight_set& w, thread_
       throw parameter_error("lyapunov.twin", "true",
                             "false for spiking models (a tiny perturbation of a spiking "
                             "network does not grow smoothly)");
-    layer a = make_layer(c, w), b = make_layer(c, w);
+    layer a = make_layer(c, chip, w), b = make_layer(c, chip, w);
     set_initial_state(c, *a.pop);
     set_initial_state(c, *b.pop);
     population_tangent_system sa(*a.pop, a.w_rec.get(), a.input());
@@ -198,11 +204,12 @@ lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const 
     throw parameter_error("neuron.t_ref", fmt::format("{}", c.neuron.t_ref),
                           "<= network.dt for spectra from recorded LIF states (refractory "
                           "counters are not recorded)");
-  if (resolve_profile(c.chip).kernel != neuromorphic::kernel_kind::float64)
+  const chip_plan chip = chip_plan_of(c);
+  if (!chip.backend->float_models())
     throw parameter_error("chip.kernel", "\"" + c.chip.kernel + "\"",
                           "\"float64\" for spectra from recorded states (integer chip states "
                           "are not replayed yet; without /states the spectrum is simulated)");
-  layer l = make_layer(c, w);
+  layer l = make_layer(c, chip, w);
   std::int64_t t0 = 0;
   if (auto it = log.attributes.find("t0"); it != log.attributes.end()) {
     const auto step = as_integer(it->second);
@@ -225,4 +232,4 @@ lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const 
   return d;
 }
 
-}  // namespace chaoschip::io
+}  // namespace chaoschip::experiment

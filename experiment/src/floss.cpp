@@ -1,4 +1,4 @@
-#include "chaoschip/io/floss.hpp"
+#include "chaoschip/experiment/floss.hpp"
 
 #include <memory>
 #include <string>
@@ -6,10 +6,12 @@
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/floss.hpp"
 #include "chaoschip/core/random.hpp"
-#include "chaoschip/io/experiment.hpp"
+#include "chaoschip/experiment/factory.hpp"
 #include "chaoschip/models/floss.hpp"
 
-namespace chaoschip::io {
+namespace chaoschip::experiment {
+
+using namespace chaoschip::io;
 
 namespace {
 
@@ -97,4 +99,4 @@ floss_epoch_result floss_epoch(const run_config& c, const Eigen::MatrixXd& w_in,
   return out;
 }
 
-}  // namespace chaoschip::io
+}  // namespace chaoschip::experiment

@@ -1,0 +1,144 @@
+#include "chaoschip/experiment/plan.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "chaoschip/core/errors.hpp"
+#include "chaoschip/experiment/factory.hpp"
+#include "chaoschip/io/chip.hpp"
+
+namespace chaoschip::experiment {
+
+using namespace chaoschip::io;
+
+namespace {
+
+std::string quoted(const std::string& s) {
+  return "\"" + s + "\"";
+}
+
+}  // namespace
+
+void check_supported(const run_config& c, const neuromorphic::backend& backend) {
+  if (c.train.rule != "none") {
+    if (c.network.model == "rate_ode" && c.train.rule == "bptt")
+      throw parameter_error("train.rule", quoted(c.train.rule),
+                            "\"eprop\" for network.model = \"rate_ode\" (BPTT through the ODE "
+                            "integrator is not implemented; network.model = \"rate\" is the "
+                            "Euler-discretised network BPTT can train)");
+    if (!backend.learns())
+      throw parameter_error("chip.kernel", quoted(c.chip.kernel),
+                            "\"float64\", \"fixed\" or \"loihi\" for training (Xylo has no "
+                            "on-chip learning: train on float64 with chip.weight_bits = 8, its "
+                            "weight precision, then map the weights to xylo)");
+    if (c.chip.trace_bits > 0 && !backend.impulse_traces() &&
+        (c.chip.trace_frac_bits < 1 || c.chip.trace_frac_bits > c.chip.trace_bits))
+      throw parameter_error(
+          "chip.trace_frac_bits", std::to_string(c.chip.trace_frac_bits),
+          "an integer in [1, chip.trace_bits = " + std::to_string(c.chip.trace_bits) +
+              "] for fixed-point traces (value = code 2^-trace_frac_bits)");
+    if (c.chip.trace_bits > 0 && c.train.rule == "eprop" &&
+        (c.network.model == "rate" || c.network.model == "rate_ode"))
+      throw parameter_error("chip.trace_bits", std::to_string(c.chip.trace_bits),
+                            "0 for a rate network (the integer traces count spikes; "
+                            "network.model = \"lif\" or \"alif\")");
+    if (!backend.float_models() && c.network.model != "lif")
+      throw parameter_error("network.model", quoted(c.network.model),
+                            "\"lif\" for training on the " + quoted(c.chip.kernel) + " kernel");
+    if (c.network.connectivity != "dense")
+      throw parameter_error("network.connectivity", quoted(c.network.connectivity),
+                            "\"dense\" for training in this version");
+  }
+  if (c.floss.enabled) {
+    if (!backend.learns())
+      throw parameter_error("chip.kernel", quoted(c.chip.kernel),
+                            "\"float64\", \"fixed\" or \"loihi\" for flossing (Xylo has no "
+                            "on-chip learning)");
+    if (c.floss.variant == "bptt" && c.network.model != "rate")
+      throw parameter_error("floss.variant", "\"bptt\"",
+                            "\"local\" for network.model = " + quoted(c.network.model) +
+                                " (the exact flossing gradient is implemented for rate networks)");
+    if (c.network.connectivity != "dense")
+      throw parameter_error("network.connectivity", quoted(c.network.connectivity),
+                            "\"dense\" for flossing in this version");
+  }
+}
+
+void check_supported(const run_config& c) {
+  check_supported(c, *neuromorphic::make_backend(resolve_profile(c.chip)));
+}
+
+chip_plan chip_plan_of(const run_config& c) {
+  chip_plan p;
+  p.profile = resolve_profile(c.chip);
+  p.backend = neuromorphic::make_backend(p.profile);
+  p.neuron = float_lif_of(c);
+  p.gamma = c.neuron.gamma;
+  p.seed = static_cast<std::uint64_t>(c.seed);
+  return p;
+}
+
+network_plan network_plan_of(const run_config& c, const weight_set& w) {
+  network_plan n;
+  n.n_in = static_cast<std::size_t>(c.network.n_in);
+  n.n_rec = static_cast<std::size_t>(c.network.n_rec);
+  n.n_out = static_cast<std::size_t>(c.network.n_out);
+  n.dt = c.network.dt;
+  n.model = c.network.model;
+  n.sparse = c.network.connectivity == "sparse";
+  n.autapses = c.network.autapses;
+  n.readout_tau = c.readout.tau;
+  n.in_rec = {w.w_in, 0};
+  n.rec_rec = {w.w_rec, static_cast<std::uint32_t>(c.network.delay_rec)};
+  n.rec_out = {w.w_out, 0};
+  n.feedback = w.feedback;
+  return n;
+}
+
+namespace {
+
+// [train]'s optimizer settings with the learning rate `eta`.
+optimizer_settings optimizer_of(const run_config& c, double eta) {
+  return {.kind = c.train.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::sgd,
+          .eta = eta,
+          .momentum = c.train.momentum,
+          .beta1 = c.train.adam_beta1,
+          .beta2 = c.train.adam_beta2,
+          .epsilon = c.train.adam_epsilon,
+          .w_min = c.train.w_min,
+          .w_max = c.train.w_max};
+}
+
+learning_plan learning_plan_of(const run_config& c) {
+  learning_plan l;
+  l.rule = c.train.rule == "eprop"  ? rule_kind::eprop
+           : c.train.rule == "bptt" ? rule_kind::bptt
+                                    : rule_kind::none;
+  l.nest_variant = c.train.variant == "nest_bsshslm_2020";
+  l.symmetric_feedback = c.train.feedback == "symmetric";
+  l.iterations = std::max<std::int64_t>(c.train.iterations, 1);
+  l.batch = l.training() ? c.train.batch : 1;
+  l.has_target = c.task.name != "none";
+  l.train_optimizer = optimizer_of(c, c.train.eta);
+  // Flossing has its own optimizer state and learning rate (floss.eta).
+  l.floss_optimizer = optimizer_of(c, c.floss.eta > 0.0 ? c.floss.eta : c.train.eta);
+  l.floss = {c.floss.enabled, c.floss.pre_epochs, c.floss.every, c.floss.epochs};
+  l.lyapunov_when = c.lyapunov.when;
+  return l;
+}
+
+}  // namespace
+
+plan lower(const run_config& c) {
+  plan p;
+  p.chip = chip_plan_of(c);
+  check_supported(c, *p.chip.backend);
+  p.config = c;
+  p.config_toml = to_toml(c);
+  p.network = network_plan_of(c, make_initial_weights(c));
+  p.task = make_task(c);
+  p.learning = learning_plan_of(c);
+  return p;
+}
+
+}  // namespace chaoschip::experiment
