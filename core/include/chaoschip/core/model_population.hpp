@@ -4,13 +4,15 @@
 //
 // A Model provides: parameters, state, output (spikes | graded), make_state(n),
 // step(state&, input) [or step(state&, input, coupling) for continuous coupling],
-// variables(), variable(state, name), set_variable(state, name, value), and for tangent
+// recordables() (core/recordables.hpp; or variables(), variable(state, name),
+// set_variable(state, name, value) of its own), and for tangent
 // dynamics tangent_dim(n) with jacobian_apply(state, W, q) [or step_tangent(...)].
 #include <string_view>
 #include <utility>
 
 #include "chaoschip/core/population.hpp"
 #include "chaoschip/core/projection.hpp"
+#include "chaoschip/core/recordables.hpp"
 
 namespace chaoschip {
 
@@ -91,12 +93,23 @@ class model_population final : public population {
       return population::graded();
   }
 
-  std::vector<std::string> variables() const override { return model_.variables(); }
+  std::vector<std::string> variables() const override {
+    if constexpr (recordable_model<Model>)
+      return recordable_names(model_);
+    else
+      return model_.variables();
+  }
   Eigen::VectorXd variable(std::string_view var) const override {
-    return model_.variable(state_, var);
+    if constexpr (recordable_model<Model>)
+      return read_recordable(model_, state_, var);
+    else
+      return model_.variable(state_, var);
   }
   void set_variable(std::string_view var, const Eigen::Ref<const Eigen::VectorXd>& value) override {
-    model_.set_variable(state_, var, value);
+    if constexpr (recordable_model<Model>)
+      write_recordable(model_, state_, var, value);
+    else
+      model_.set_variable(state_, var, value);
   }
 
   bool event_input() const noexcept override { return event_model<Model>; }
