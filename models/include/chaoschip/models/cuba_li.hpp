@@ -15,7 +15,7 @@
 namespace chaoschip::models {
 
 struct cuba_li_parameters {
-  nir::cuba_parameters cuba;
+  nir::cuba_parameters cuba{};
   integrator scheme = integrator::exact;
 };
 

@@ -16,8 +16,8 @@
 namespace chaoschip::models {
 
 struct cuba_lif_parameters {
-  nir::cuba_parameters cuba;
-  nir::threshold_parameters threshold;
+  nir::cuba_parameters cuba{};
+  nir::threshold_parameters threshold{};
   integrator scheme = integrator::exact;
 };
 

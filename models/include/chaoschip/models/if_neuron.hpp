@@ -16,7 +16,7 @@ namespace chaoschip::models {
 
 struct if_neuron_parameters {
   Eigen::ArrayXd r = nir::uniform(1.0);
-  nir::threshold_parameters threshold;
+  nir::threshold_parameters threshold{};
 };
 
 class if_neuron : public with_recordables<if_neuron> {

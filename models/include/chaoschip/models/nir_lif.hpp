@@ -19,7 +19,7 @@ struct nir_lif_parameters {
   Eigen::ArrayXd tau = nir::uniform(10.0);
   Eigen::ArrayXd r = nir::uniform(1.0);
   Eigen::ArrayXd v_leak = nir::uniform(0.0);
-  nir::threshold_parameters threshold;
+  nir::threshold_parameters threshold{};
   integrator scheme = integrator::exact;
 };
 
