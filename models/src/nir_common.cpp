@@ -116,6 +116,35 @@ void require_dt(double dt) {
     throw parameter_error("network.dt", std::to_string(dt), "a number > 0");
 }
 
+namespace {
+// diag(c) x for a coefficient of one value or one per row.
+Eigen::MatrixXd scaled(const Eigen::ArrayXd& c, const Eigen::Ref<const Eigen::MatrixXd>& x) {
+  if (c.size() == 1) return c[0] * x;
+  return c.matrix().asDiagonal() * x;
+}
+}  // namespace
+
+void leaky_jacobian_apply(const leaky_propagator& p, const projection* w,
+                          Eigen::Ref<Eigen::MatrixXd> q) {
+  Eigen::MatrixXd wq = Eigen::MatrixXd::Zero(q.rows(), q.cols());
+  if (w) w->apply(q, wq);
+  q = scaled(p.a, q) + scaled(p.k, wq);
+}
+
+void cuba_jacobian_apply(const cuba_propagator& p, const projection* w,
+                         Eigen::Ref<Eigen::MatrixXd> q) {
+  const Eigen::Index n = q.rows() / 2;
+  auto dv = q.topRows(n);
+  auto di = q.bottomRows(n);
+  Eigen::MatrixXd wdv = Eigen::MatrixXd::Zero(n, q.cols());
+  if (w) w->apply(dv, wdv);
+  const Eigen::MatrixXd di1 = scaled(p.ai, di) + scaled(p.bi, wdv);
+  const Eigen::MatrixXd dv1 =
+      scaled(p.av, dv) + scaled(p.k0, di) + scaled(p.ki, wdv) + scaled(p.k1, di1);
+  dv = dv1;
+  di = di1;
+}
+
 cuba_propagator lower_cuba(const cuba_parameters& q, double dt, integrator scheme) {
   require_values("neuron.tau_syn", q.tau_syn, true);
   require_values("neuron.tau_mem", q.tau_mem, true);

@@ -272,7 +272,7 @@ const std::array<model_descriptor, 10>& table() {
        "NIR I: dv/dt = r I, graded output v",
        integrator_params,
        {},
-       {},
+       {.jacobian = true},
        nullptr,
        [](const parameter_values& v, double dt, std::size_t n) {
          const auto& d = descriptor_of(model_kind::integrator);
@@ -283,7 +283,7 @@ const std::array<model_descriptor, 10>& table() {
        "NIR LI: tau dv/dt = v_leak - v + r I, graded output v",
        li_params,
        graded_nir_choices,
-       {},
+       {.jacobian = true},
        nullptr,
        [](const parameter_values& v, double dt, std::size_t n) {
          const auto& d = descriptor_of(model_kind::li);
@@ -299,7 +299,7 @@ const std::array<model_descriptor, 10>& table() {
        "NIR CubaLI: CubaLIF without threshold, graded output v",
        cuba_li_params,
        graded_nir_choices,
-       {},
+       {.jacobian = true},
        nullptr,
        [](const parameter_values& v, double dt, std::size_t n) {
          const auto& d = descriptor_of(model_kind::cuba_li);

@@ -14,6 +14,8 @@
 #include <unsupported/Eigen/MatrixFunctions>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/core/model_population.hpp"
+#include "chaoschip/core/projection.hpp"
 #include "chaoschip/core/random.hpp"
 #include "chaoschip/models/cuba_li.hpp"
 #include "chaoschip/models/cuba_lif.hpp"
@@ -341,4 +343,61 @@ TEST_CASE("NIR models: per-neuron parameters act per neuron; sizes are checked",
   p.r = nir::uniform(1.0);
   p.tau[1] = -1.0;
   CHECK_THROWS_AS(nir_lif(p, 0.1), parameter_error);
+}
+
+namespace {
+// Central differences of one step with the output fed back, I = W v + u, against
+// jacobian_apply (the graded models are linear: equal to round-off).
+template <class Model>
+double jacobian_error(Model m, Eigen::Index n, std::uint64_t seed) {
+  random_stream rng(seed, "jacobian");
+  Eigen::MatrixXd w(n, n);
+  for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = rng.normal() / std::sqrt(double(n));
+  const dense_projection proj(w);
+  model_population<Model> pop(std::move(m), static_cast<std::size_t>(n));
+  const auto vars = pop.variables();
+  const auto dim = static_cast<Eigen::Index>(pop.tangent_dim());
+  REQUIRE(dim == n * static_cast<Eigen::Index>(vars.size()));
+  Eigen::VectorXd x0(dim), u(n);
+  for (Eigen::Index i = 0; i < dim; ++i) x0[i] = rng.normal();
+  for (Eigen::Index i = 0; i < n; ++i) u[i] = rng.normal();
+  auto set = [&](const Eigen::VectorXd& x) {
+    for (std::size_t v = 0; v < vars.size(); ++v)
+      pop.set_variable(vars[v], x.segment(static_cast<Eigen::Index>(v) * n, n));
+  };
+  auto flow = [&](const Eigen::VectorXd& x) {
+    set(x);
+    pop.step(0, w * pop.graded() + u);
+    Eigen::VectorXd out(dim);
+    for (std::size_t v = 0; v < vars.size(); ++v)
+      out.segment(static_cast<Eigen::Index>(v) * n, n) = pop.variable(vars[v]);
+    return out;
+  };
+  set(x0);
+  Eigen::MatrixXd q = Eigen::MatrixXd::Identity(dim, dim);
+  pop.jacobian_apply(&proj, q);
+  double err = 0;
+  const double eps = 1e-6;
+  for (Eigen::Index j = 0; j < dim; ++j) {
+    Eigen::VectorXd e = Eigen::VectorXd::Zero(dim);
+    e[j] = eps;
+    const Eigen::VectorXd fd = (flow(x0 + e) - flow(x0 - e)) / (2 * eps);
+    err = std::max(err, (fd - q.col(j)).cwiseAbs().maxCoeff());
+  }
+  return err;
+}
+}  // namespace
+
+TEST_CASE("li, cuba_li, integrator: jacobian_apply equals central differences", "[nir_models]") {
+  const Eigen::ArrayXd tau = (Eigen::ArrayXd(5) << 1.0, 2.0, 3.0, 4.0, 5.0).finished();
+  for (auto scheme : {integrator::exact, integrator::euler}) {
+    CHECK(jacobian_error(li({.tau = tau, .r = nir::uniform(0.7), .scheme = scheme}, 0.5), 5, 1) <
+          1e-8);
+    nir::cuba_parameters c;
+    c.tau_mem = tau;
+    c.tau_syn = nir::uniform(2.0);  // equal to neuron 1's tau_mem
+    c.w_in = nir::uniform(1.3);
+    CHECK(jacobian_error(cuba_li({.cuba = c, .scheme = scheme}, 0.5), 5, 2) < 1e-8);
+  }
+  CHECK(jacobian_error(nir_integrator({.r = tau}, 0.1), 5, 3) < 1e-8);
 }

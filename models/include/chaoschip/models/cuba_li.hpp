@@ -32,6 +32,11 @@ class cuba_li : public with_recordables<cuba_li> {
   std::string_view name() const noexcept { return "cuba_li"; }
   state make_state(std::size_t n) const;
   void step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const;
+  // Tangent space [v; i_syn], the output v fed back through w (linear: exact).
+  std::size_t tangent_dim(std::size_t n) const noexcept { return 2 * n; }
+  void jacobian_apply(const state&, const projection* w, Eigen::Ref<Eigen::MatrixXd> q) const {
+    nir::cuba_jacobian_apply(prop_, w, q);
+  }
 
   static constexpr auto recordables() {
     using r = recordable<cuba_li>;

@@ -32,6 +32,11 @@ class li : public with_recordables<li> {
   std::string_view name() const noexcept { return "li"; }
   state make_state(std::size_t n) const;
   void step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const;
+  // Tangent space [v], the output v fed back through w (linear: exact).
+  std::size_t tangent_dim(std::size_t n) const noexcept { return n; }
+  void jacobian_apply(const state&, const projection* w, Eigen::Ref<Eigen::MatrixXd> q) const {
+    nir::leaky_jacobian_apply(prop_, w, q);
+  }
 
   static constexpr auto recordables() {
     using r = recordable<li>;

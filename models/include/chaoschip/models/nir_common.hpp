@@ -12,6 +12,7 @@
 
 #include <Eigen/Core>
 
+#include "chaoschip/core/projection.hpp"
 #include "chaoschip/models/lif.hpp"
 
 namespace chaoschip::models {
@@ -73,6 +74,11 @@ struct leaky_propagator {
 leaky_propagator lower_leaky(const Eigen::ArrayXd& tau, const Eigen::ArrayXd& v_leak,
                              const Eigen::ArrayXd& r, double dt, integrator scheme);
 
+// The Jacobian of a graded leaky step fed back through w (I = w v + external input):
+// D = diag(a) + diag(k) w, applied to q (n x k).
+void leaky_jacobian_apply(const leaky_propagator& p, const projection* w,
+                          Eigen::Ref<Eigen::MatrixXd> q);
+
 // One step of tau_syn di/dt = -i + w_in I, tau_mem dv/dt = v_leak - v + r i:
 //   i' = ai i + bi I,   v' = av v + cv + k0 i + kI I + k1 i'
 // exact: k1 = 0 (ZOH, degenerate form when tau_mem == tau_syn); euler: k0 = kI = 0.
@@ -99,6 +105,10 @@ struct cuba_parameters {
   Eigen::ArrayXd v_leak = uniform(0.0);
   Eigen::ArrayXd w_in = uniform(1.0);
 };
+// The Jacobian of a graded cuba step fed back through w (I = w v + external input), on the
+// tangent space [v; i]: di' = ai di + bi w dv, dv' = av dv + k0 di + kI w dv + k1 di'.
+void cuba_jacobian_apply(const cuba_propagator& p, const projection* w,
+                         Eigen::Ref<Eigen::MatrixXd> q);
 cuba_propagator lower_cuba(const cuba_parameters& p, double dt, integrator scheme);
 // dv/dt = r I (IF, I): v' = v + dt r I, exact and Euler alike.
 leaky_propagator lower_integrating(const Eigen::ArrayXd& r, double dt);
