@@ -21,6 +21,7 @@ cuba_lif::state cuba_lif::make_state(std::size_t n) const {
   state s;
   s.v = Eigen::ArrayXd::Zero(m);
   s.i_syn = Eigen::ArrayXd::Zero(m);
+  s.v_pre = Eigen::ArrayXd::Zero(m);
   s.z = Eigen::ArrayXd::Zero(m);
   s.psi = Eigen::ArrayXd::Zero(m);
   s.spiking.reserve(n);
@@ -29,7 +30,7 @@ cuba_lif::state cuba_lif::make_state(std::size_t n) const {
 
 void cuba_lif::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const {
   prop_.apply(s.v, s.i_syn, input);
-  nir::spike_and_reset(p_.threshold, s.v, s.z, s.psi, s.spiking);
+  nir::spike_and_reset(p_.threshold, s.v, s.v_pre, s.z, s.psi, s.spiking);
 }
 
 }  // namespace chaoschip::models

@@ -16,6 +16,7 @@ if_neuron::state if_neuron::make_state(std::size_t n) const {
   const auto m = static_cast<Eigen::Index>(n);
   state s;
   s.v = Eigen::ArrayXd::Zero(m);
+  s.v_pre = Eigen::ArrayXd::Zero(m);
   s.z = Eigen::ArrayXd::Zero(m);
   s.psi = Eigen::ArrayXd::Zero(m);
   s.spiking.reserve(n);
@@ -24,7 +25,7 @@ if_neuron::state if_neuron::make_state(std::size_t n) const {
 
 void if_neuron::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const {
   prop_.apply(s.v, input);
-  nir::spike_and_reset(p_.threshold, s.v, s.z, s.psi, s.spiking);
+  nir::spike_and_reset(p_.threshold, s.v, s.v_pre, s.z, s.psi, s.spiking);
 }
 
 }  // namespace chaoschip::models

@@ -22,6 +22,14 @@ std::string show(const Eigen::ArrayXd& a) {
 }
 }  // namespace
 
+namespace {
+// diag(c) x for a coefficient of one value or one per row.
+Eigen::MatrixXd scaled(const Eigen::ArrayXd& c, const Eigen::Ref<const Eigen::MatrixXd>& x) {
+  if (c.size() == 1) return c[0] * x;
+  return c.matrix().asDiagonal() * x;
+}
+}  // namespace
+
 Eigen::ArrayXd widen(const Eigen::ArrayXd& a, Eigen::Index m) {
   return a.size() == m ? a : Eigen::ArrayXd::Constant(m, a[0]);
 }
@@ -65,12 +73,13 @@ void validate(const threshold_parameters& p) {
   common_size({{"neuron.v_threshold", &p.v_threshold}, {"neuron.v_reset", &p.v_reset}});
 }
 
-void spike_and_reset(const threshold_parameters& p, Eigen::ArrayXd& v, Eigen::ArrayXd& z,
-                     Eigen::ArrayXd& psi, std::vector<std::uint32_t>& spiking) {
+void spike_and_reset(const threshold_parameters& p, Eigen::ArrayXd& v, Eigen::ArrayXd& v_pre,
+                     Eigen::ArrayXd& z, Eigen::ArrayXd& psi, std::vector<std::uint32_t>& spiking) {
   spiking.clear();
   const bool subtract = p.reset == reset_mode::subtract;
   for (Eigen::Index i = 0; i < v.size(); ++i) {
     const double th = at(p.v_threshold, i);
+    v_pre[i] = v[i];
     psi[i] = p.gamma / th * std::max(0.0, 1.0 - std::abs(v[i] - th) / th);
     const bool fire = v[i] > th;
     z[i] = fire ? 1.0 : 0.0;
@@ -78,6 +87,28 @@ void spike_and_reset(const threshold_parameters& p, Eigen::ArrayXd& v, Eigen::Ar
     v[i] = subtract ? v[i] - th : at(p.v_reset, i);
     spiking.push_back(static_cast<std::uint32_t>(i));
   }
+}
+
+void derive_unspiked(const threshold_parameters& p, const Eigen::ArrayXd& v, Eigen::ArrayXd& v_pre,
+                     Eigen::ArrayXd& z, Eigen::ArrayXd& psi, std::vector<std::uint32_t>& spiking) {
+  v_pre = v;
+  z = Eigen::ArrayXd::Zero(v.size());
+  psi.resize(v.size());
+  for (Eigen::Index i = 0; i < v.size(); ++i) {
+    const double th = at(p.v_threshold, i);
+    psi[i] = p.gamma / th * std::max(0.0, 1.0 - std::abs(v[i] - th) / th);
+  }
+  spiking.clear();
+}
+
+surrogate surrogate_of(const threshold_parameters& p, const Eigen::ArrayXd& v_pre,
+                       const Eigen::ArrayXd& z, const Eigen::ArrayXd& psi) {
+  surrogate s{Eigen::ArrayXd(v_pre.size()), &psi};
+  for (Eigen::Index i = 0; i < v_pre.size(); ++i)
+    s.keep[i] = p.reset == reset_mode::subtract
+                    ? 1.0 - at(p.v_threshold, i) * psi[i]
+                    : 1.0 - z[i] + psi[i] * (at(p.v_reset, i) - v_pre[i]);
+  return s;
 }
 
 leaky_propagator lower_leaky(const Eigen::ArrayXd& tau, const Eigen::ArrayXd& v_leak,
@@ -116,33 +147,49 @@ void require_dt(double dt) {
     throw parameter_error("network.dt", std::to_string(dt), "a number > 0");
 }
 
-namespace {
-// diag(c) x for a coefficient of one value or one per row.
-Eigen::MatrixXd scaled(const Eigen::ArrayXd& c, const Eigen::Ref<const Eigen::MatrixXd>& x) {
-  if (c.size() == 1) return c[0] * x;
-  return c.matrix().asDiagonal() * x;
-}
-}  // namespace
-
 void leaky_jacobian_apply(const leaky_propagator& p, const projection* w,
-                          Eigen::Ref<Eigen::MatrixXd> q) {
-  Eigen::MatrixXd wq = Eigen::MatrixXd::Zero(q.rows(), q.cols());
-  if (w) w->apply(q, wq);
-  q = scaled(p.a, q) + scaled(p.k, wq);
+                          Eigen::Ref<Eigen::MatrixXd> q, const surrogate* spike) {
+  Eigen::MatrixXd wdz = Eigen::MatrixXd::Zero(q.rows(), q.cols());
+  if (w) w->apply(spike ? scaled(*spike->psi, q) : Eigen::MatrixXd(q), wdz);
+  q = scaled(p.a, spike ? scaled(spike->keep, q) : Eigen::MatrixXd(q)) + scaled(p.k, wdz);
+}
+
+void leaky_weight_factor_pre(const Eigen::ArrayXd* psi, const Eigen::Ref<const Eigen::MatrixXd>& q,
+                             Eigen::Ref<Eigen::MatrixXd> pre) {
+  pre = psi ? scaled(*psi, q) : Eigen::MatrixXd(q);
+}
+
+void leaky_weight_factor_post(const leaky_propagator& p, const Eigen::Ref<const Eigen::MatrixXd>& m,
+                              Eigen::Ref<Eigen::MatrixXd> post) {
+  post = scaled(p.k, m);
 }
 
 void cuba_jacobian_apply(const cuba_propagator& p, const projection* w,
-                         Eigen::Ref<Eigen::MatrixXd> q) {
+                         Eigen::Ref<Eigen::MatrixXd> q, const surrogate* spike) {
   const Eigen::Index n = q.rows() / 2;
   auto dv = q.topRows(n);
   auto di = q.bottomRows(n);
-  Eigen::MatrixXd wdv = Eigen::MatrixXd::Zero(n, q.cols());
-  if (w) w->apply(dv, wdv);
-  const Eigen::MatrixXd di1 = scaled(p.ai, di) + scaled(p.bi, wdv);
+  Eigen::MatrixXd wdz = Eigen::MatrixXd::Zero(n, q.cols());
+  if (w) w->apply(spike ? scaled(*spike->psi, dv) : Eigen::MatrixXd(dv), wdz);
+  const Eigen::MatrixXd dv_post = spike ? scaled(spike->keep, dv) : Eigen::MatrixXd(dv);
+  const Eigen::MatrixXd di1 = scaled(p.ai, di) + scaled(p.bi, wdz);
   const Eigen::MatrixXd dv1 =
-      scaled(p.av, dv) + scaled(p.k0, di) + scaled(p.ki, wdv) + scaled(p.k1, di1);
+      scaled(p.av, dv_post) + scaled(p.k0, di) + scaled(p.ki, wdz) + scaled(p.k1, di1);
   dv = dv1;
   di = di1;
+}
+
+void cuba_weight_factor_pre(const Eigen::ArrayXd* psi, const Eigen::Ref<const Eigen::MatrixXd>& q,
+                            Eigen::Ref<Eigen::MatrixXd> pre) {
+  const Eigen::Index n = q.rows() / 2;
+  pre = psi ? scaled(*psi, q.topRows(n)) : Eigen::MatrixXd(q.topRows(n));
+}
+
+void cuba_weight_factor_post(const cuba_propagator& p, const Eigen::Ref<const Eigen::MatrixXd>& m,
+                             Eigen::Ref<Eigen::MatrixXd> post) {
+  const Eigen::Index n = m.rows() / 2;
+  const Eigen::ArrayXd via_v = p.ki + p.k1 * p.bi;
+  post = scaled(via_v, m.topRows(n)) + scaled(p.bi, m.bottomRows(n));
 }
 
 cuba_propagator lower_cuba(const cuba_parameters& q, double dt, integrator scheme) {

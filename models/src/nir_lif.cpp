@@ -18,14 +18,18 @@ nir_lif::nir_lif(const parameters& p, double dt) : p_(p) {
 nir_lif::state nir_lif::make_state(std::size_t n) const {
   nir::require_population_size("nir_lif", size_, n);
   const auto m = static_cast<Eigen::Index>(n);
-  state s{Eigen::ArrayXd::Zero(m), Eigen::ArrayXd::Zero(m), Eigen::ArrayXd::Zero(m), {}};
+  state s{Eigen::ArrayXd::Zero(m),
+          Eigen::ArrayXd::Zero(m),
+          Eigen::ArrayXd::Zero(m),
+          Eigen::ArrayXd::Zero(m),
+          {}};
   s.spiking.reserve(n);
   return s;
 }
 
 void nir_lif::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const {
   prop_.apply(s.v, input);
-  nir::spike_and_reset(p_.threshold, s.v, s.z, s.psi, s.spiking);
+  nir::spike_and_reset(p_.threshold, s.v, s.v_pre, s.z, s.psi, s.spiking);
 }
 
 }  // namespace chaoschip::models

@@ -229,7 +229,7 @@ const std::array<model_descriptor, 10>& table() {
        "NIR LIF: tau dv/dt = v_leak - v + r I",
        nir_lif_params,
        spiking_nir_choices,
-       {.spiking = true},
+       {.spiking = true, .jacobian = true, .floss_local = true},
        nullptr,
        [](const parameter_values& v, double dt, std::size_t n) {
          const auto& d = descriptor_of(model_kind::nir_lif);
@@ -246,7 +246,7 @@ const std::array<model_descriptor, 10>& table() {
        "NIR CubaLIF: tau_syn di/dt = -i + w_in I, tau_mem dv/dt = v_leak - v + r i",
        cuba_lif_params,
        spiking_nir_choices,
-       {.spiking = true},
+       {.spiking = true, .jacobian = true, .floss_local = true},
        nullptr,
        [](const parameter_values& v, double dt, std::size_t n) {
          const auto& d = descriptor_of(model_kind::cuba_lif);
@@ -261,7 +261,7 @@ const std::array<model_descriptor, 10>& table() {
        "NIR IF: dv/dt = r I",
        if_params,
        if_choices,
-       {.spiking = true},
+       {.spiking = true, .jacobian = true, .floss_local = true},
        nullptr,
        [](const parameter_values& v, double dt, std::size_t n) {
          const auto& d = descriptor_of(model_kind::if_neuron);
@@ -272,7 +272,7 @@ const std::array<model_descriptor, 10>& table() {
        "NIR I: dv/dt = r I, graded output v",
        integrator_params,
        {},
-       {.jacobian = true},
+       {.jacobian = true, .floss_local = true},
        nullptr,
        [](const parameter_values& v, double dt, std::size_t n) {
          const auto& d = descriptor_of(model_kind::integrator);
@@ -283,7 +283,7 @@ const std::array<model_descriptor, 10>& table() {
        "NIR LI: tau dv/dt = v_leak - v + r I, graded output v",
        li_params,
        graded_nir_choices,
-       {.jacobian = true},
+       {.jacobian = true, .floss_local = true},
        nullptr,
        [](const parameter_values& v, double dt, std::size_t n) {
          const auto& d = descriptor_of(model_kind::li);
@@ -299,7 +299,7 @@ const std::array<model_descriptor, 10>& table() {
        "NIR CubaLI: CubaLIF without threshold, graded output v",
        cuba_li_params,
        graded_nir_choices,
-       {.jacobian = true},
+       {.jacobian = true, .floss_local = true},
        nullptr,
        [](const parameter_values& v, double dt, std::size_t n) {
          const auto& d = descriptor_of(model_kind::cuba_li);

@@ -401,3 +401,113 @@ TEST_CASE("li, cuba_li, integrator: jacobian_apply equals central differences", 
   }
   CHECK(jacobian_error(nir_integrator({.r = tau}, 0.1), 5, 3) < 1e-8);
 }
+
+namespace {
+// The integral of the pseudo-derivative psi (a piecewise quadratic soft spike), whose exact
+// Jacobian the surrogate Jacobian is.
+double soft_spike(double x, double v_th, double gamma) {
+  const double h = gamma / v_th, w = v_th;
+  if (x <= -w) return 0.0;
+  if (x <= 0.0) return h * (x + w) * (x + w) / (2 * w);
+  if (x <= w) return h * (w / 2 + x - x * x / (2 * w));
+  return h * w;
+}
+
+// An independent soft-spike step on [v_pre; i_syn]: z = S(v_pre - th), reset, input W z + u,
+// then the propagator (leaky when there is no current).
+struct soft_map {
+  const nir::threshold_parameters& th;
+  const Eigen::MatrixXd& w;
+  const Eigen::VectorXd& u;
+  Eigen::Index n;
+  Eigen::VectorXd operator()(const Eigen::VectorXd& x, const nir::leaky_propagator* lp,
+                             const nir::cuba_propagator* cp) const {
+    Eigen::VectorXd z(n), v_post(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double vt = nir::at(th.v_threshold, i), v = x[i];
+      z[i] = soft_spike(v - vt, vt, th.gamma);
+      v_post[i] = th.reset == reset_mode::subtract ? v - vt * z[i]
+                                                   : v + z[i] * (nir::at(th.v_reset, i) - v);
+    }
+    const Eigen::VectorXd in = w * z + u;
+    Eigen::VectorXd y(x.size());
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (lp) {
+        y[i] = nir::at(lp->a, i) * v_post[i] + nir::at(lp->c, i) + nir::at(lp->k, i) * in[i];
+        continue;
+      }
+      const double i1 = nir::at(cp->ai, i) * x[n + i] + nir::at(cp->bi, i) * in[i];
+      y[i] = nir::at(cp->av, i) * v_post[i] + nir::at(cp->cv, i) + nir::at(cp->k0, i) * x[n + i] +
+             nir::at(cp->ki, i) * in[i] + nir::at(cp->k1, i) * i1;
+      y[n + i] = i1;
+    }
+    return y;
+  }
+};
+
+template <class Model>
+double surrogate_error(const Model& m, Eigen::Index n, bool cuba, std::uint64_t seed) {
+  random_stream rng(seed, "surrogate");
+  Eigen::MatrixXd w(n, n);
+  for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = rng.normal();
+  const dense_projection proj(w);
+  const auto& th = m.params().threshold;
+  const Eigen::Index dim = cuba ? 2 * n : n;
+  REQUIRE(static_cast<Eigen::Index>(m.tangent_dim(static_cast<std::size_t>(n))) == dim);
+  Eigen::VectorXd x0(dim), u(n);
+  for (Eigen::Index i = 0; i < dim; ++i) x0[i] = 1.0 + 0.6 * rng.normal();  // around threshold
+  for (Eigen::Index i = 0; i < n; ++i) u[i] = 0.3 * rng.normal();
+  const soft_map f{th, w, u, n};
+  const nir::leaky_propagator* lp = nullptr;
+  const nir::cuba_propagator* cp = nullptr;
+  if constexpr (requires { m.propagator().ai; })
+    cp = &m.propagator();
+  else
+    lp = &m.propagator();
+  // The model's state at x0 with its spike the soft spike (what the map uses).
+  auto s = m.make_state(static_cast<std::size_t>(n));
+  s.v_pre = x0.head(n).array();
+  if constexpr (requires { s.i_syn; }) s.i_syn = x0.tail(n).array();
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double vt = nir::at(th.v_threshold, i);
+    s.z[i] = soft_spike(s.v_pre[i] - vt, vt, th.gamma);
+    s.psi[i] = th.gamma / vt * std::max(0.0, 1.0 - std::abs(s.v_pre[i] - vt) / vt);
+  }
+  Eigen::MatrixXd q(dim, 3);
+  for (Eigen::Index i = 0; i < q.size(); ++i) q.data()[i] = rng.normal();
+  Eigen::MatrixXd dq = q;
+  m.jacobian_apply(s, &proj, dq);
+  const double eps = 1e-7;
+  double err = 0;
+  for (Eigen::Index j = 0; j < q.cols(); ++j) {
+    const Eigen::VectorXd fd =
+        (f(x0 + eps * q.col(j), lp, cp) - f(x0 - eps * q.col(j), lp, cp)) / (2 * eps);
+    err = std::max(err, (fd - dq.col(j)).norm() / fd.norm());
+  }
+  return err;
+}
+}  // namespace
+
+TEST_CASE("nir_lif, if_neuron, cuba_lif: surrogate Jacobian = Jacobian of the soft-spike map",
+          "[nir_models]") {
+  const Eigen::Index n = 6;
+  const Eigen::ArrayXd th = (Eigen::ArrayXd(n) << 1.0, 0.8, 1.2, 1.0, 0.9, 1.1).finished();
+  for (auto reset : {reset_mode::value, reset_mode::subtract}) {
+    INFO((reset == reset_mode::value ? "value" : "subtract"));
+    nir::threshold_parameters t{.v_threshold = th, .v_reset = nir::uniform(-0.2), .reset = reset};
+    for (auto scheme : {integrator::exact, integrator::euler}) {
+      nir_lif::parameters p{.tau = Eigen::ArrayXd::LinSpaced(n, 2.0, 5.0),
+                            .r = nir::uniform(0.8),
+                            .v_leak = nir::uniform(0.1),
+                            .threshold = t,
+                            .scheme = scheme};
+      CHECK(surrogate_error(nir_lif(p, 0.5), n, false, 1) < 1e-6);
+      cuba_lif_parameters c{.threshold = t, .scheme = scheme};
+      c.cuba.tau_mem = Eigen::ArrayXd::LinSpaced(n, 2.0, 5.0);
+      c.cuba.w_in = nir::uniform(1.5);
+      CHECK(surrogate_error(cuba_lif(c, 0.5), n, true, 2) < 1e-6);
+    }
+    CHECK(surrogate_error(if_neuron({.r = nir::uniform(0.7), .threshold = t}, 0.5), n, false, 3) <
+          1e-6);
+  }
+}

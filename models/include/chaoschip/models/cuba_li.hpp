@@ -37,6 +37,14 @@ class cuba_li : public with_recordables<cuba_li> {
   void jacobian_apply(const state&, const projection* w, Eigen::Ref<Eigen::MatrixXd> q) const {
     nir::cuba_jacobian_apply(prop_, w, q);
   }
+  void weight_factor_pre(const state&, const Eigen::Ref<const Eigen::MatrixXd>& q,
+                         Eigen::Ref<Eigen::MatrixXd> pre) const {
+    nir::cuba_weight_factor_pre(nullptr, q, pre);
+  }
+  void weight_factor_post(const state&, const Eigen::Ref<const Eigen::MatrixXd>& m,
+                          Eigen::Ref<Eigen::MatrixXd> post) const {
+    nir::cuba_weight_factor_post(prop_, m, post);
+  }
 
   static constexpr auto recordables() {
     using r = recordable<cuba_li>;

@@ -56,8 +56,23 @@ void validate(const threshold_parameters& p);
 // z = [v > v_threshold] (strict), psi = gamma / v_th max(0, 1 - |v - v_th| / v_th) of the
 // membrane before its reset, then the reset in the same step: v <- v_reset (value) or
 // v <- v - v_threshold (subtract). The stored v is the value after the reset.
-void spike_and_reset(const threshold_parameters& p, Eigen::ArrayXd& v, Eigen::ArrayXd& z,
-                     Eigen::ArrayXd& psi, std::vector<std::uint32_t>& spiking);
+// v_pre keeps the membrane before the reset (the tangent space's coordinate).
+void spike_and_reset(const threshold_parameters& p, Eigen::ArrayXd& v, Eigen::ArrayXd& v_pre,
+                     Eigen::ArrayXd& z, Eigen::ArrayXd& psi, std::vector<std::uint32_t>& spiking);
+// After v is set: taken as a membrane that has not spiked (v_pre = v, z = 0, psi of v).
+void derive_unspiked(const threshold_parameters& p, const Eigen::ArrayXd& v, Eigen::ArrayXd& v_pre,
+                     Eigen::ArrayXd& z, Eigen::ArrayXd& psi, std::vector<std::uint32_t>& spiking);
+
+// The surrogate Jacobian of the spiking models, on the membrane before its reset: the spike
+// z = [v_pre > v_th] replaced by a soft spike with derivative psi, so dz = psi dv and the
+// reset's derivative is keep = 1 - v_th psi (subtract) or 1 - z + psi (v_reset - v_pre)
+// (value). Graded models: keep = 1, dz = dv (their output is v itself).
+struct surrogate {
+  Eigen::ArrayXd keep;        // d v_post / d v_pre
+  const Eigen::ArrayXd* psi;  // d z / d v_pre
+};
+surrogate surrogate_of(const threshold_parameters& p, const Eigen::ArrayXd& v_pre,
+                       const Eigen::ArrayXd& z, const Eigen::ArrayXd& psi);
 
 // One step of tau dv/dt = (v_leak - v) + r I:  v <- a v + c + k I.
 struct leaky_propagator {
@@ -76,8 +91,14 @@ leaky_propagator lower_leaky(const Eigen::ArrayXd& tau, const Eigen::ArrayXd& v_
 
 // The Jacobian of a graded leaky step fed back through w (I = w v + external input):
 // D = diag(a) + diag(k) w, applied to q (n x k).
+// Spiking: D = diag(a keep) + diag(k) w diag(psi).
 void leaky_jacobian_apply(const leaky_propagator& p, const projection* w,
-                          Eigen::Ref<Eigen::MatrixXd> q);
+                          Eigen::Ref<Eigen::MatrixXd> q, const surrogate* spike = nullptr);
+// How w enters D (local flossing): pre = dz = psi q (q for graded models), post = k m.
+void leaky_weight_factor_pre(const Eigen::ArrayXd* psi, const Eigen::Ref<const Eigen::MatrixXd>& q,
+                             Eigen::Ref<Eigen::MatrixXd> pre);
+void leaky_weight_factor_post(const leaky_propagator& p, const Eigen::Ref<const Eigen::MatrixXd>& m,
+                              Eigen::Ref<Eigen::MatrixXd> post);
 
 // One step of tau_syn di/dt = -i + w_in I, tau_mem dv/dt = v_leak - v + r i:
 //   i' = ai i + bi I,   v' = av v + cv + k0 i + kI I + k1 i'
@@ -107,8 +128,14 @@ struct cuba_parameters {
 };
 // The Jacobian of a graded cuba step fed back through w (I = w v + external input), on the
 // tangent space [v; i]: di' = ai di + bi w dv, dv' = av dv + k0 di + kI w dv + k1 di'.
+// Spiking: dv_post = keep dv, and w dz with dz = psi dv in place of w dv.
 void cuba_jacobian_apply(const cuba_propagator& p, const projection* w,
-                         Eigen::Ref<Eigen::MatrixXd> q);
+                         Eigen::Ref<Eigen::MatrixXd> q, const surrogate* spike = nullptr);
+// pre = dz (psi dv, or dv), post = (kI + k1 bi) m_v + bi m_i.
+void cuba_weight_factor_pre(const Eigen::ArrayXd* psi, const Eigen::Ref<const Eigen::MatrixXd>& q,
+                            Eigen::Ref<Eigen::MatrixXd> pre);
+void cuba_weight_factor_post(const cuba_propagator& p, const Eigen::Ref<const Eigen::MatrixXd>& m,
+                             Eigen::Ref<Eigen::MatrixXd> post);
 cuba_propagator lower_cuba(const cuba_parameters& p, double dt, integrator scheme);
 // dv/dt = r I (IF, I): v' = v + dt r I, exact and Euler alike.
 leaky_propagator lower_integrating(const Eigen::ArrayXd& r, double dt);

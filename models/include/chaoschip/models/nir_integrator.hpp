@@ -34,6 +34,14 @@ class nir_integrator : public with_recordables<nir_integrator> {
   void jacobian_apply(const state&, const projection* w, Eigen::Ref<Eigen::MatrixXd> q) const {
     nir::leaky_jacobian_apply(prop_, w, q);
   }
+  void weight_factor_pre(const state&, const Eigen::Ref<const Eigen::MatrixXd>& q,
+                         Eigen::Ref<Eigen::MatrixXd> pre) const {
+    nir::leaky_weight_factor_pre(nullptr, q, pre);
+  }
+  void weight_factor_post(const state&, const Eigen::Ref<const Eigen::MatrixXd>& m,
+                          Eigen::Ref<Eigen::MatrixXd> post) const {
+    nir::leaky_weight_factor_post(prop_, m, post);
+  }
 
   static constexpr auto recordables() {
     using r = recordable<nir_integrator>;
