@@ -171,143 +171,103 @@ learning_constants lif_learning(const parameter_values& v, double dt, std::size_
   return c;
 }
 
+// Factories and learning constants, one pair per model.
+using values = parameter_values;
+using pop_ptr = std::unique_ptr<population>;
+
+pop_ptr make_rate_pop(const values& v, double dt, std::size_t n) {
+  return wrap(make_rate(v, dt), n);
+}
+learning_constants rate_learning(const values& v, double dt, std::size_t) {
+  const double a = make_rate(v, dt).params().alpha;
+  return decay_and_gain(1.0 - a, a);
+}
+pop_ptr make_rate_ode_pop(const values& v, double dt, std::size_t n) {
+  return wrap(make_rate_ode(v, dt), n);
+}
+learning_constants rate_ode_learning(const values& v, double dt, std::size_t) {
+  // The exponential-Euler map of one step (docs/learning.md).
+  const double a = std::exp(-dt / make_rate_ode(v, dt).params().tau);
+  return decay_and_gain(a, 1.0 - a);
+}
+pop_ptr make_lif_pop(const values& v, double dt, std::size_t n) {
+  return wrap(make_lif(v, dt, false), n);
+}
+learning_constants plain_lif_learning(const values& v, double dt, std::size_t n) {
+  return lif_learning(v, dt, n, false);
+}
+pop_ptr make_alif_pop(const values& v, double dt, std::size_t n) {
+  return wrap(make_lif(v, dt, true), n);
+}
+learning_constants alif_learning(const values& v, double dt, std::size_t n) {
+  return lif_learning(v, dt, n, true);
+}
+pop_ptr make_nir_lif_pop(const values& v, double dt, std::size_t n) {
+  const auto& d = descriptor_of(model_kind::nir_lif);
+  return wrap(nir_lif({.tau = value_of(d, v, "tau"),
+                       .r = value_of(d, v, "r"),
+                       .v_leak = value_of(d, v, "v_leak"),
+                       .threshold = threshold_of(d, v),
+                       .scheme = scheme_of(d, v)},
+                      dt),
+              n);
+}
+pop_ptr make_cuba_lif_pop(const values& v, double dt, std::size_t n) {
+  const auto& d = descriptor_of(model_kind::cuba_lif);
+  return wrap(
+      cuba_lif({.cuba = cuba_of(d, v), .threshold = threshold_of(d, v), .scheme = scheme_of(d, v)},
+               dt),
+      n);
+}
+pop_ptr make_if_pop(const values& v, double dt, std::size_t n) {
+  const auto& d = descriptor_of(model_kind::if_neuron);
+  return wrap(if_neuron({.r = value_of(d, v, "r"), .threshold = threshold_of(d, v)}, dt), n);
+}
+pop_ptr make_integrator_pop(const values& v, double dt, std::size_t n) {
+  const auto& d = descriptor_of(model_kind::integrator);
+  return wrap(nir_integrator({.r = value_of(d, v, "r")}, dt), n);
+}
+pop_ptr make_li_pop(const values& v, double dt, std::size_t n) {
+  const auto& d = descriptor_of(model_kind::li);
+  return wrap(li({.tau = value_of(d, v, "tau"),
+                  .r = value_of(d, v, "r"),
+                  .v_leak = value_of(d, v, "v_leak"),
+                  .scheme = scheme_of(d, v)},
+                 dt),
+              n);
+}
+pop_ptr make_cuba_li_pop(const values& v, double dt, std::size_t n) {
+  const auto& d = descriptor_of(model_kind::cuba_li);
+  return wrap(cuba_li({.cuba = cuba_of(d, v), .scheme = scheme_of(d, v)}, dt), n);
+}
+
+constexpr capabilities rate_can{
+    .jacobian = true, .eprop = true, .bptt = true, .floss_local = true, .floss_exact = true};
+constexpr capabilities rate_ode_can{
+    .jacobian = true, .eprop = true, .floss_local = true, .continuous_coupling = true};
+constexpr capabilities lif_can{
+    .spiking = true, .jacobian = true, .eprop = true, .bptt = true, .floss_local = true};
+constexpr capabilities nir_spiking_can{.spiking = true, .jacobian = true, .floss_local = true};
+constexpr capabilities nir_graded_can{.jacobian = true, .floss_local = true};
+
+// The registry: one line per model.
+// clang-format off
 const std::array<model_descriptor, 10>& table() {
   static const std::array<model_descriptor, 10> t{{
-      {model_kind::rate,
-       "rate",
-       "leaky rate map h <- (1 - alpha) h + alpha input, r = phi(h)",
-       rate_params,
-       rate_choices,
-       {.jacobian = true, .eprop = true, .bptt = true, .floss_local = true, .floss_exact = true},
-       [](const parameter_values& v, double dt, std::size_t) {
-         const double a = make_rate(v, dt).params().alpha;
-         return decay_and_gain(1.0 - a, a);
-       },
-       [](const parameter_values& v, double dt, std::size_t n) {
-         return wrap(make_rate(v, dt), n);
-       }},
-      {model_kind::rate_ode,
-       "rate_ode",
-       "tau dh/dt = -h + W phi(h) + u (Boost.Odeint)",
-       rate_ode_params,
-       rate_ode_choices,
-       {.jacobian = true, .eprop = true, .floss_local = true, .continuous_coupling = true},
-       [](const parameter_values& v, double dt, std::size_t) {
-         // The exponential-Euler map of one step (docs/learning.md).
-         const double a = std::exp(-dt / make_rate_ode(v, dt).params().tau);
-         return decay_and_gain(a, 1.0 - a);
-       },
-       [](const parameter_values& v, double dt, std::size_t n) {
-         return wrap(make_rate_ode(v, dt), n);
-       }},
-      {model_kind::lif,
-       "lif",
-       "leaky integrate-and-fire (delta or exponential synapses)",
-       lif_params,
-       lif_choices,
-       {.spiking = true, .jacobian = true, .eprop = true, .bptt = true, .floss_local = true},
-       [](const parameter_values& v, double dt, std::size_t n) {
-         return lif_learning(v, dt, n, false);
-       },
-       [](const parameter_values& v, double dt, std::size_t n) {
-         return wrap(make_lif(v, dt, false), n);
-       }},
-      {model_kind::alif,
-       "alif",
-       "lif with an adaptive threshold",
-       alif_params,
-       lif_choices,
-       {.spiking = true, .jacobian = true, .eprop = true, .bptt = true, .floss_local = true},
-       [](const parameter_values& v, double dt, std::size_t n) {
-         return lif_learning(v, dt, n, true);
-       },
-       [](const parameter_values& v, double dt, std::size_t n) {
-         return wrap(make_lif(v, dt, true), n);
-       }},
-      {model_kind::nir_lif,
-       "nir_lif",
-       "NIR LIF: tau dv/dt = v_leak - v + r I",
-       nir_lif_params,
-       spiking_nir_choices,
-       {.spiking = true, .jacobian = true, .floss_local = true},
-       nullptr,
-       [](const parameter_values& v, double dt, std::size_t n) {
-         const auto& d = descriptor_of(model_kind::nir_lif);
-         return wrap(nir_lif({.tau = value_of(d, v, "tau"),
-                              .r = value_of(d, v, "r"),
-                              .v_leak = value_of(d, v, "v_leak"),
-                              .threshold = threshold_of(d, v),
-                              .scheme = scheme_of(d, v)},
-                             dt),
-                     n);
-       }},
-      {model_kind::cuba_lif,
-       "cuba_lif",
-       "NIR CubaLIF: tau_syn di/dt = -i + w_in I, tau_mem dv/dt = v_leak - v + r i",
-       cuba_lif_params,
-       spiking_nir_choices,
-       {.spiking = true, .jacobian = true, .floss_local = true},
-       nullptr,
-       [](const parameter_values& v, double dt, std::size_t n) {
-         const auto& d = descriptor_of(model_kind::cuba_lif);
-         return wrap(cuba_lif({.cuba = cuba_of(d, v),
-                               .threshold = threshold_of(d, v),
-                               .scheme = scheme_of(d, v)},
-                              dt),
-                     n);
-       }},
-      {model_kind::if_neuron,
-       "if_neuron",
-       "NIR IF: dv/dt = r I",
-       if_params,
-       if_choices,
-       {.spiking = true, .jacobian = true, .floss_local = true},
-       nullptr,
-       [](const parameter_values& v, double dt, std::size_t n) {
-         const auto& d = descriptor_of(model_kind::if_neuron);
-         return wrap(if_neuron({.r = value_of(d, v, "r"), .threshold = threshold_of(d, v)}, dt), n);
-       }},
-      {model_kind::integrator,
-       "integrator",
-       "NIR I: dv/dt = r I, graded output v",
-       integrator_params,
-       {},
-       {.jacobian = true, .floss_local = true},
-       nullptr,
-       [](const parameter_values& v, double dt, std::size_t n) {
-         const auto& d = descriptor_of(model_kind::integrator);
-         return wrap(nir_integrator({.r = value_of(d, v, "r")}, dt), n);
-       }},
-      {model_kind::li,
-       "li",
-       "NIR LI: tau dv/dt = v_leak - v + r I, graded output v",
-       li_params,
-       graded_nir_choices,
-       {.jacobian = true, .floss_local = true},
-       nullptr,
-       [](const parameter_values& v, double dt, std::size_t n) {
-         const auto& d = descriptor_of(model_kind::li);
-         return wrap(li({.tau = value_of(d, v, "tau"),
-                         .r = value_of(d, v, "r"),
-                         .v_leak = value_of(d, v, "v_leak"),
-                         .scheme = scheme_of(d, v)},
-                        dt),
-                     n);
-       }},
-      {model_kind::cuba_li,
-       "cuba_li",
-       "NIR CubaLI: CubaLIF without threshold, graded output v",
-       cuba_li_params,
-       graded_nir_choices,
-       {.jacobian = true, .floss_local = true},
-       nullptr,
-       [](const parameter_values& v, double dt, std::size_t n) {
-         const auto& d = descriptor_of(model_kind::cuba_li);
-         return wrap(cuba_li({.cuba = cuba_of(d, v), .scheme = scheme_of(d, v)}, dt), n);
-       }},
+    {model_kind::rate, "rate", "leaky rate map h <- (1 - alpha) h + alpha input, r = phi(h)", rate_params, rate_choices, rate_can, rate_learning, make_rate_pop},
+    {model_kind::rate_ode, "rate_ode", "tau dh/dt = -h + W phi(h) + u (Boost.Odeint)", rate_ode_params, rate_ode_choices, rate_ode_can, rate_ode_learning, make_rate_ode_pop},
+    {model_kind::lif, "lif", "leaky integrate-and-fire (delta or exponential synapses)", lif_params, lif_choices, lif_can, plain_lif_learning, make_lif_pop},
+    {model_kind::alif, "alif", "lif with an adaptive threshold", alif_params, lif_choices, lif_can, alif_learning, make_alif_pop},
+    {model_kind::nir_lif, "nir_lif", "NIR LIF: tau dv/dt = v_leak - v + r I", nir_lif_params, spiking_nir_choices, nir_spiking_can, nullptr, make_nir_lif_pop},
+    {model_kind::cuba_lif, "cuba_lif", "NIR CubaLIF: tau_syn di/dt = -i + w_in I, tau_mem dv/dt = v_leak - v + r i", cuba_lif_params, spiking_nir_choices, nir_spiking_can, nullptr, make_cuba_lif_pop},
+    {model_kind::if_neuron, "if_neuron", "NIR IF: dv/dt = r I", if_params, if_choices, nir_spiking_can, nullptr, make_if_pop},
+    {model_kind::integrator, "integrator", "NIR I: dv/dt = r I, graded output v", integrator_params, {}, nir_graded_can, nullptr, make_integrator_pop},
+    {model_kind::li, "li", "NIR LI: tau dv/dt = v_leak - v + r I, graded output v", li_params, graded_nir_choices, nir_graded_can, nullptr, make_li_pop},
+    {model_kind::cuba_li, "cuba_li", "NIR CubaLI: CubaLIF without threshold, graded output v", cuba_li_params, graded_nir_choices, nir_graded_can, nullptr, make_cuba_li_pop},
   }};
   return t;
 }
+// clang-format on
 
 const model_descriptor& descriptor_of(model_kind k) {
   for (const auto& d : table())
