@@ -2,7 +2,10 @@
 // recordables tables (variables() names and order, set/get, unknown names).
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -280,5 +283,27 @@ TEST_CASE("recordables: every model's variables in their order, set/get, unknown
     model_population<cuba_li> c(cuba_li({}, 1.0), n);
     c.set_variable("v", x);
     CHECK(c.graded() == x);
+  }
+}
+
+namespace {
+// Whether `word` occurs in text as a whole word (not inside a longer identifier).
+bool names_word(const std::string& text, std::string_view word) {
+  const std::regex re("(^|[^A-Za-z0-9_])" + std::string(word) + "($|[^A-Za-z0-9_])");
+  return std::regex_search(text, re);
+}
+}  // namespace
+
+TEST_CASE("registry: docs/models.md names every model and its parameters", "[registry]") {
+  std::ifstream in(std::string(CHAOSCHIP_DOCS) + "/models.md");
+  REQUIRE(in);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& d : model_registry()) {
+    INFO(d.name);
+    CHECK(names_word(text, d.name));
+    for (const auto& p : d.parameters) {
+      INFO(p.name);
+      CHECK(names_word(text, p.name));
+    }
   }
 }
