@@ -139,9 +139,19 @@ TEST_CASE("registry: names, capabilities and the populations they describe", "[r
     CHECK((pop->tangent_dim() > 0) == d.can.jacobian);
     CHECK(pop->continuous_coupling() == d.can.continuous_coupling);
     CHECK((pop->has_weight_factors()) == d.can.floss_local);
+    // The tangent hooks are one facet, present exactly with tangent dynamics.
+    const population& cpop = *pop;
+    CHECK((cpop.tangent() != nullptr) == d.can.jacobian);
+    if (cpop.tangent()) CHECK(cpop.tangent()->dim() == pop->tangent_dim());
     CHECK((d.learning != nullptr) == (d.can.eprop || d.can.bptt));
     CHECK(!pop->variables().empty());
   }
+  model_population<readout> ro(readout({}, 1.0), 2);
+  CHECK(ro.tangent() == nullptr);
+  CHECK(ro.tangent_dim() == 0);
+  Eigen::MatrixXd q1 = Eigen::MatrixXd::Zero(2, 1);
+  CHECK_THROWS_WITH(ro.jacobian_apply(nullptr, q1),
+                    "population 'readout' cannot apply its Jacobian without stepping");
   CHECK(describe(model_kind::rate).can.floss_exact);
   CHECK(!describe(model_kind::lif).can.floss_exact);
   CHECK(!describe(model_kind::rate_ode).can.bptt);
