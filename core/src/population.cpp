@@ -26,29 +26,35 @@ void population::receive(std::size_t, std::int64_t, std::span<const std::uint32_
   throw error("population '" + std::string(model()) + "' does not take event input");
 }
 
-void population::step_tangent(std::int64_t, const Eigen::Ref<const Eigen::VectorXd>&,
-                              const projection*, Eigen::Ref<Eigen::MatrixXd>) {
+void population::step_tangent(std::int64_t t, const Eigen::Ref<const Eigen::VectorXd>& input,
+                              const projection* recurrent, Eigen::Ref<Eigen::MatrixXd> q) {
+  if (auto* f = tangent()) return f->advance(t, input, recurrent, q);
   throw error("population '" + std::string(model()) + "' has no tangent dynamics");
 }
 
-void population::jacobian_apply(const projection*, Eigen::Ref<Eigen::MatrixXd>) const {
+void population::jacobian_apply(const projection* recurrent, Eigen::Ref<Eigen::MatrixXd> q) const {
+  if (const auto* f = tangent(); f && f->separable()) return f->apply(recurrent, q);
   throw error("population '" + std::string(model()) +
               "' cannot apply its Jacobian without stepping");
 }
 
-void population::weight_factor_pre(const Eigen::Ref<const Eigen::MatrixXd>&,
-                                   Eigen::Ref<Eigen::MatrixXd>) const {
+void population::weight_factor_pre(const Eigen::Ref<const Eigen::MatrixXd>& q,
+                                   Eigen::Ref<Eigen::MatrixXd> pre) const {
+  if (const auto* f = tangent(); f && f->weight_factors()) return f->factor_pre(q, pre);
   throw error("population '" + std::string(model()) +
               "' does not expose its Jacobian's weight factors");
 }
 
-void population::weight_factor_post(const Eigen::Ref<const Eigen::MatrixXd>&,
-                                    Eigen::Ref<Eigen::MatrixXd>) const {
+void population::weight_factor_post(const Eigen::Ref<const Eigen::MatrixXd>& m,
+                                    Eigen::Ref<Eigen::MatrixXd> post) const {
+  if (const auto* f = tangent(); f && f->weight_factors()) return f->factor_post(m, post);
   throw error("population '" + std::string(model()) +
               "' does not expose its Jacobian's weight factors");
 }
 
-void population::diagonal_jacobian(Eigen::VectorXd&, Eigen::VectorXd&, Eigen::VectorXd&) const {
+void population::diagonal_jacobian(Eigen::VectorXd& a, Eigen::VectorXd& c,
+                                   Eigen::VectorXd& s) const {
+  if (const auto* f = tangent(); f && f->diagonal()) return f->diagonal_factors(a, c, s);
   throw error("population '" + std::string(model()) + "' has no diagonal Jacobian factors");
 }
 

@@ -259,34 +259,6 @@ void lif::weight_factor_post(const state& s, const Eigen::Ref<const Eigen::Matri
       if (s.ref[i] > 0) post.row(i).setZero();
 }
 
-std::vector<std::string> lif::variables() const {
-  std::vector<std::string> v{"v"};
-  if (has_syn()) v.emplace_back("i_syn");
-  if (p_.adaptive) v.emplace_back("a");
-  return v;
-}
-
-Eigen::VectorXd lif::variable(const state& s, std::string_view var) const {
-  if (var == "v") return s.v.matrix();
-  if (var == "i_syn" && has_syn()) return s.i_syn.matrix();
-  if (var == "a" && p_.adaptive) return s.a.matrix();
-  if (var == "psi") return s.psi.matrix();
-  throw error(std::string(this->name()) + " has no state variable '" + std::string(var) + "'");
-}
-
-void lif::set_variable(state& s, std::string_view var,
-                       const Eigen::Ref<const Eigen::VectorXd>& value) const {
-  if (var == "v")
-    s.v = value.array();
-  else if (var == "i_syn" && has_syn())
-    s.i_syn = value.array();
-  else if (var == "a" && p_.adaptive)
-    s.a = value.array();
-  else
-    throw error(std::string(this->name()) + " has no settable variable '" + std::string(var) + "'");
-  if (var != "i_syn") derive_from_membrane(s);
-}
-
 void lif::derive_from_membrane(state& s) const {
   // What a step leaves besides v and a: the spikes (v >= threshold) and the pseudo-
   // derivative, with the step's formulas. Refractory counters are not part of a recorded

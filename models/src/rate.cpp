@@ -7,12 +7,6 @@
 
 namespace chaoschip::models {
 
-namespace {
-[[noreturn]] void no_variable(std::string_view model, std::string_view var) {
-  throw error(std::string(model) + " has no state variable '" + std::string(var) + "'");
-}
-}  // namespace
-
 rate::rate(const parameters& p, double) : p_(p) {
   if (!(p.alpha > 0.0 && p.alpha <= 1.0))
     throw parameter_error("neuron.alpha", std::to_string(p.alpha), "a number in (0, 1]");
@@ -59,15 +53,7 @@ void rate::diagonal_jacobian(const state& s, Eigen::VectorXd& a, Eigen::VectorXd
   d = activation_derivative(p_.phi, s.h).matrix();
 }
 
-Eigen::VectorXd rate::variable(const state& s, std::string_view var) const {
-  if (var == "h") return s.h.matrix();
-  no_variable("rate", var);
-}
-
-void rate::set_variable(state& s, std::string_view var,
-                        const Eigen::Ref<const Eigen::VectorXd>& value) const {
-  if (var != "h") no_variable("rate", var);
-  s.h = value.array();
+void rate::derive_output(state& s) const {
   s.r = apply_activation(p_.phi, s.h).matrix();
 }
 

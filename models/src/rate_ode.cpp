@@ -90,8 +90,8 @@ struct step_guard {
     if (steps > ode_max_steps_per_dt || !(h > 0.0) || t + h == t)
       throw numerical_error(
           "rate_ode (dopri5)", std::llround(t_start / dt),
-          "the adaptive step size fell to " + format_g(h) + " ms after " +
-              std::to_string(steps) + " steps within one dt = " + format_g(dt) +
+          "the adaptive step size fell to " + format_g(h) + " ms after " + std::to_string(steps) +
+              " steps within one dt = " + format_g(dt) +
               " ms (the system is too stiff or diverging for neuron.ode_tol; try a larger "
               "tolerance or neuron.tau_m)");
   }
@@ -146,9 +146,9 @@ void rate_ode::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input,
       }
     } catch (const odeint::odeint_error& e) {
       s.stepper.reset();
-      throw numerical_error("rate_ode (dopri5)", std::llround(s.t / dt_),
-                            std::string(e.what()) + " (step size " +
-                                format_g(st.current_time_step()) + " ms)");
+      throw numerical_error(
+          "rate_ode (dopri5)", std::llround(s.t / dt_),
+          std::string(e.what()) + " (step size " + format_g(st.current_time_step()) + " ms)");
     }
     st.calc_state(t_end, s.h);
   }
@@ -207,17 +207,9 @@ void rate_ode::weight_factor_post(const state&, const Eigen::Ref<const Eigen::Ma
   post = (dt_ / p_.tau) * m;
 }
 
-Eigen::VectorXd rate_ode::variable(const state& s, std::string_view var) const {
-  if (var == "h")
-    return Eigen::Map<const Eigen::VectorXd>(s.h.data(), static_cast<Eigen::Index>(s.h.size()));
-  throw error("rate_ode has no state variable '" + std::string(var) + "'");
-}
-
-void rate_ode::set_variable(state& s, std::string_view var,
-                            const Eigen::Ref<const Eigen::VectorXd>& value) const {
-  if (var != "h") throw error("rate_ode has no settable variable '" + std::string(var) + "'");
-  s.h.assign(value.data(), value.data() + value.size());
-  s.r = apply_activation(p_.phi, value.array()).matrix();
+void rate_ode::restart_from(state& s) const {
+  const Eigen::Map<const Eigen::ArrayXd> h(s.h.data(), static_cast<Eigen::Index>(s.h.size()));
+  s.r = apply_activation(p_.phi, h).matrix();
   s.stepper.reset();
 }
 

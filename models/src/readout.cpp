@@ -14,15 +14,4 @@ readout::readout(const parameters& p, double dt) {
   c_ = 1.0 - alpha_;
 }
 
-Eigen::VectorXd readout::variable(const state& s, std::string_view var) const {
-  if (var == "y") return s.y;
-  throw error("readout has no state variable '" + std::string(var) + "'");
-}
-
-void readout::set_variable(state& s, std::string_view var,
-                           const Eigen::Ref<const Eigen::VectorXd>& value) const {
-  if (var != "y") throw error("readout has no settable variable '" + std::string(var) + "'");
-  s.y = value;
-}
-
 }  // namespace chaoschip::models

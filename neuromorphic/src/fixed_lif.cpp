@@ -87,25 +87,4 @@ void fixed_lif::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) c
   }
 }
 
-std::vector<std::string> fixed_lif::variables() const {
-  if (p_.alpha_syn > 0) return {"v", "i_syn"};
-  return {"v"};
-}
-
-Eigen::VectorXd fixed_lif::variable(const state& s, std::string_view var) const {
-  if (var == "v") return s.v.cast<double>().matrix();
-  if (var == "i_syn") return s.i_syn.cast<double>().matrix();
-  throw error("fixed_lif has no state variable '" + std::string(var) + "'");
-}
-
-void fixed_lif::set_variable(state& s, std::string_view var,
-                             const Eigen::Ref<const Eigen::VectorXd>& value) const {
-  if (var == "v")
-    s.v = value.array().round().cast<std::int64_t>();
-  else if (var == "i_syn")
-    s.i_syn = value.array().round().cast<std::int64_t>();
-  else
-    throw error("fixed_lif has no settable variable '" + std::string(var) + "'");
-}
-
 }  // namespace chaoschip::neuromorphic

@@ -65,22 +65,6 @@ void loihi_lif::step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) c
   }
 }
 
-Eigen::VectorXd loihi_lif::variable(const state& s, std::string_view var) const {
-  if (var == "u") return s.u.cast<double>().matrix();
-  if (var == "v") return s.v.cast<double>().matrix();
-  throw error("loihi_lif has no state variable '" + std::string(var) + "'");
-}
-
-void loihi_lif::set_variable(state& s, std::string_view var,
-                             const Eigen::Ref<const Eigen::VectorXd>& value) const {
-  if (var == "u")
-    s.u = value.array().round().cast<std::int64_t>();
-  else if (var == "v")
-    s.v = value.array().round().cast<std::int64_t>();
-  else
-    throw error("loihi_lif has no settable variable '" + std::string(var) + "'");
-}
-
 loihi_dense::loihi_dense(Eigen::MatrixXd integer_weights, int weight_exp)
     : w_(std::move(integer_weights)), weight_exp_(weight_exp), acc_(w_.rows()) {
   for (Eigen::Index i = 0; i < w_.size(); ++i)

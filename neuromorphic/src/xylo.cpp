@@ -120,20 +120,4 @@ void xylo_iaf::step_events(state& s, std::int64_t t) const {
   }
 }
 
-Eigen::VectorXd xylo_iaf::variable(const state& s, std::string_view var) const {
-  if (var == "i_syn") return s.i_syn.cast<double>().matrix();
-  if (var == "v") return s.v.cast<double>().matrix();
-  throw error("xylo_iaf has no state variable '" + std::string(var) + "'");
-}
-
-void xylo_iaf::set_variable(state& s, std::string_view var,
-                            const Eigen::Ref<const Eigen::VectorXd>& value) const {
-  if (var == "i_syn")
-    s.i_syn = value.array().round().cast<std::int64_t>();
-  else if (var == "v")
-    s.v = value.array().round().cast<std::int64_t>();
-  else
-    throw error("xylo_iaf has no settable variable '" + std::string(var) + "'");
-}
-
 }  // namespace chaoschip::neuromorphic

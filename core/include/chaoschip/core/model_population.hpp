@@ -4,13 +4,16 @@
 //
 // A Model provides: parameters, state, output (spikes | graded), make_state(n),
 // step(state&, input) [or step(state&, input, coupling) for continuous coupling],
-// variables(), variable(state, name), set_variable(state, name, value), and for tangent
-// dynamics tangent_dim(n) with jacobian_apply(state, W, q) [or step_tangent(...)].
+// recordables() (core/recordables.hpp; or variables(), variable(state, name),
+// set_variable(state, name, value) of its own), and for tangent
+// dynamics tangent_dim(n) with jacobian_apply(state, W, q) [or step_tangent(...)], which
+// make up the population's tangent_facet.
 #include <string_view>
 #include <utility>
 
 #include "chaoschip/core/population.hpp"
 #include "chaoschip/core/projection.hpp"
+#include "chaoschip/core/recordables.hpp"
 
 namespace chaoschip {
 
@@ -57,7 +60,9 @@ concept diagonal_jacobian_model = requires(const M& m, const typename M::state& 
 };
 
 template <class Model>
-class model_population final : public population {
+class model_population final : public population, private tangent_facet {
+  static constexpr bool has_tangent = jacobian_model<Model> || joint_tangent_model<Model>;
+
  public:
   model_population(Model model, std::size_t n)
       : model_(std::move(model)), n_(n), state_(model_.make_state(n)) {}
@@ -91,12 +96,23 @@ class model_population final : public population {
       return population::graded();
   }
 
-  std::vector<std::string> variables() const override { return model_.variables(); }
+  std::vector<std::string> variables() const override {
+    if constexpr (recordable_model<Model>)
+      return recordable_names(model_);
+    else
+      return model_.variables();
+  }
   Eigen::VectorXd variable(std::string_view var) const override {
-    return model_.variable(state_, var);
+    if constexpr (recordable_model<Model>)
+      return read_recordable(model_, state_, var);
+    else
+      return model_.variable(state_, var);
   }
   void set_variable(std::string_view var, const Eigen::Ref<const Eigen::VectorXd>& value) override {
-    model_.set_variable(state_, var, value);
+    if constexpr (recordable_model<Model>)
+      write_recordable(model_, state_, var, value);
+    else
+      model_.set_variable(state_, var, value);
   }
 
   bool event_input() const noexcept override { return event_model<Model>; }
@@ -111,59 +127,19 @@ class model_population final : public population {
   bool continuous_coupling() const noexcept override { return coupled_model<Model>; }
   void set_coupling(const projection* recurrent) override { coupling_ = recurrent; }
 
-  std::size_t tangent_dim() const noexcept override {
-    if constexpr (jacobian_model<Model> || joint_tangent_model<Model>)
-      return model_.tangent_dim(n_);
+  // The tangent hooks are the tangent_facet (a private base), present when the model has
+  // tangent dynamics; population's tangent_dim(), step_tangent(), ... forward to it.
+  tangent_facet* tangent() noexcept override {
+    if constexpr (has_tangent)
+      return this;
     else
-      return 0;
+      return nullptr;
   }
-  void step_tangent(std::int64_t t, const Eigen::Ref<const Eigen::VectorXd>& input,
-                    const projection* recurrent, Eigen::Ref<Eigen::MatrixXd> q) override {
-    if constexpr (joint_tangent_model<Model>) {
-      model_.step_tangent(state_, input, recurrent, q);
-    } else if constexpr (jacobian_model<Model>) {
-      model_.jacobian_apply(state_, recurrent, q);  // D_t uses the state before the step
-      step(t, input);
-    } else {
-      population::step_tangent(t, input, recurrent, q);
-    }
-  }
-
-  bool separable_tangent() const noexcept override {
-    return jacobian_model<Model> && !joint_tangent_model<Model>;
-  }
-  void jacobian_apply(const projection* recurrent, Eigen::Ref<Eigen::MatrixXd> q) const override {
-    if constexpr (jacobian_model<Model> && !joint_tangent_model<Model>)
-      model_.jacobian_apply(state_, recurrent, q);
+  const tangent_facet* tangent() const noexcept override {
+    if constexpr (has_tangent)
+      return this;
     else
-      population::jacobian_apply(recurrent, q);
-  }
-
-  bool has_weight_factors() const noexcept override { return weight_factor_model<Model>; }
-  void weight_factor_pre(const Eigen::Ref<const Eigen::MatrixXd>& q,
-                         Eigen::Ref<Eigen::MatrixXd> pre) const override {
-    if constexpr (weight_factor_model<Model>)
-      model_.weight_factor_pre(state_, q, pre);
-    else
-      population::weight_factor_pre(q, pre);
-  }
-  void weight_factor_post(const Eigen::Ref<const Eigen::MatrixXd>& m,
-                          Eigen::Ref<Eigen::MatrixXd> post) const override {
-    if constexpr (weight_factor_model<Model>)
-      model_.weight_factor_post(state_, m, post);
-    else
-      population::weight_factor_post(m, post);
-  }
-
-  bool has_diagonal_jacobian() const noexcept override {
-    return diagonal_jacobian_model<Model> && !joint_tangent_model<Model>;
-  }
-  void diagonal_jacobian(Eigen::VectorXd& a, Eigen::VectorXd& c,
-                         Eigen::VectorXd& s) const override {
-    if constexpr (diagonal_jacobian_model<Model> && !joint_tangent_model<Model>)
-      model_.diagonal_jacobian(state_, a, c, s);
-    else
-      population::diagonal_jacobian(a, c, s);
+      return nullptr;
   }
 
   const Model& model_value() const noexcept { return model_; }
@@ -171,6 +147,50 @@ class model_population final : public population {
   typename Model::state& state() noexcept { return state_; }
 
  private:
+  // tangent_facet (reached only through tangent(), so only when has_tangent).
+  std::size_t dim() const noexcept override {
+    if constexpr (has_tangent)
+      return model_.tangent_dim(n_);
+    else
+      return 0;
+  }
+  void advance([[maybe_unused]] std::int64_t t,
+               [[maybe_unused]] const Eigen::Ref<const Eigen::VectorXd>& input,
+               [[maybe_unused]] const projection* recurrent,
+               [[maybe_unused]] Eigen::Ref<Eigen::MatrixXd> q) override {
+    if constexpr (joint_tangent_model<Model>) {
+      model_.step_tangent(state_, input, recurrent, q);
+    } else if constexpr (jacobian_model<Model>) {
+      model_.jacobian_apply(state_, recurrent, q);  // D_t uses the state before the step
+      step(t, input);
+    }
+  }
+  bool separable() const noexcept override {
+    return jacobian_model<Model> && !joint_tangent_model<Model>;
+  }
+  void apply([[maybe_unused]] const projection* recurrent,
+             [[maybe_unused]] Eigen::Ref<Eigen::MatrixXd> q) const override {
+    if constexpr (jacobian_model<Model> && !joint_tangent_model<Model>)
+      model_.jacobian_apply(state_, recurrent, q);
+  }
+  bool weight_factors() const noexcept override { return weight_factor_model<Model>; }
+  void factor_pre([[maybe_unused]] const Eigen::Ref<const Eigen::MatrixXd>& q,
+                  [[maybe_unused]] Eigen::Ref<Eigen::MatrixXd> pre) const override {
+    if constexpr (weight_factor_model<Model>) model_.weight_factor_pre(state_, q, pre);
+  }
+  void factor_post([[maybe_unused]] const Eigen::Ref<const Eigen::MatrixXd>& m,
+                   [[maybe_unused]] Eigen::Ref<Eigen::MatrixXd> post) const override {
+    if constexpr (weight_factor_model<Model>) model_.weight_factor_post(state_, m, post);
+  }
+  bool diagonal() const noexcept override {
+    return diagonal_jacobian_model<Model> && !joint_tangent_model<Model>;
+  }
+  void diagonal_factors([[maybe_unused]] Eigen::VectorXd& a, [[maybe_unused]] Eigen::VectorXd& c,
+                        [[maybe_unused]] Eigen::VectorXd& s) const override {
+    if constexpr (diagonal_jacobian_model<Model> && !joint_tangent_model<Model>)
+      model_.diagonal_jacobian(state_, a, c, s);
+  }
+
   Model model_;
   std::size_t n_;
   typename Model::state state_;

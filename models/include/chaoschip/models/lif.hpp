@@ -14,6 +14,7 @@
 // The stored v is the membrane before its reset, so a spike is visible in the trace.
 // Refractoriness with reset = subtract follows NEST's e-prop models: the counter is set to
 // round(t_ref/dt) at a spike and decremented first each step (t_ref/dt - 1 silent steps).
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -24,6 +25,7 @@
 
 #include "chaoschip/core/population.hpp"
 #include "chaoschip/core/projection.hpp"
+#include "chaoschip/core/recordables.hpp"
 
 namespace chaoschip::models {
 
@@ -45,7 +47,7 @@ struct lif_parameters {
   std::int64_t n_adaptive = -1;  // the last n_adaptive neurons adapt; -1 = all
 };
 
-class lif {
+class lif : public with_recordables<lif> {
  public:
   using parameters = lif_parameters;
   struct state {
@@ -79,10 +81,17 @@ class lif {
   void weight_factor_post(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& m,
                           Eigen::Ref<Eigen::MatrixXd> post) const;
 
-  std::vector<std::string> variables() const;
-  Eigen::VectorXd variable(const state& s, std::string_view var) const;
-  void set_variable(state& s, std::string_view var,
-                    const Eigen::Ref<const Eigen::VectorXd>& value) const;
+  // v, i_syn (exponential synapses), a (adaptive); psi readable by name, not recorded.
+  static constexpr auto recordables() {
+    using r = recordable<lif>;
+    return std::array{
+        r{"v", &state::v, true, &lif::derive_from_membrane},
+        r{"i_syn", &state::i_syn, true, nullptr, &lif::has_synapse},
+        r{"a", &state::a, true, &lif::derive_from_membrane, &lif::adaptive},
+        r{.name = "psi", .member = &state::psi, .settable = false, .recorded = false}};
+  }
+  bool has_synapse() const noexcept { return p_.tau_syn > 0.0; }
+  bool adaptive() const noexcept { return p_.adaptive; }
   // After v or a is set (initial conditions, replay of a recorded state): the spikes and
   // pseudo-derivative the step that left this v would have left.
   void derive_from_membrane(state& s) const;

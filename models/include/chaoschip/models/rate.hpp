@@ -1,6 +1,7 @@
 #pragma once
 // Discrete-time leaky rate map: h <- (1 - alpha) h + alpha (W phi(h) + W_in x), output
 // r = phi(h). alpha = 1 is the plain map h <- W phi(h) + W_in x.
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,6 +10,7 @@
 
 #include "chaoschip/core/population.hpp"
 #include "chaoschip/core/projection.hpp"
+#include "chaoschip/core/recordables.hpp"
 #include "chaoschip/models/activation.hpp"
 
 namespace chaoschip::models {
@@ -18,7 +20,7 @@ struct rate_parameters {
   activation phi = activation::tanh;
 };
 
-class rate {
+class rate : public with_recordables<rate> {
  public:
   using parameters = rate_parameters;
   struct state {
@@ -49,10 +51,11 @@ class rate {
   void diagonal_jacobian(const state& s, Eigen::VectorXd& a, Eigen::VectorXd& c,
                          Eigen::VectorXd& d) const;
 
-  std::vector<std::string> variables() const { return {"h"}; }
-  Eigen::VectorXd variable(const state& s, std::string_view var) const;
-  void set_variable(state& s, std::string_view var,
-                    const Eigen::Ref<const Eigen::VectorXd>& value) const;
+  static constexpr auto recordables() {
+    return std::array{recordable<rate>{"h", &state::h, true, &rate::derive_output}};
+  }
+  // r = phi(h) after h is set.
+  void derive_output(state& s) const;
   const parameters& params() const noexcept { return p_; }
 
  private:

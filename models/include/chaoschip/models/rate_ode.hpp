@@ -4,6 +4,7 @@
 // input u is what arrives through projections at each step and is held constant over
 // that step. Adaptive Dormand-Prince (dopri5) with dense output by default: the
 // integrator steps across grid points freely and restarts only where u changes.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "chaoschip/core/population.hpp"
 #include "chaoschip/core/projection.hpp"
+#include "chaoschip/core/recordables.hpp"
 #include "chaoschip/models/activation.hpp"
 
 namespace chaoschip::models {
@@ -36,7 +38,7 @@ struct rate_ode_parameters {
   int substeps = 10;  // rk4 steps per dt
 };
 
-class rate_ode {
+class rate_ode : public with_recordables<rate_ode> {
  public:
   using parameters = rate_ode_parameters;
   struct integrator;  // Odeint dense-output stepper, kept across steps
@@ -75,10 +77,11 @@ class rate_ode {
   void step_tangent(state& s, const Eigen::Ref<const Eigen::VectorXd>& input,
                     const projection* coupling, Eigen::Ref<Eigen::MatrixXd> q) const;
 
-  std::vector<std::string> variables() const { return {"h"}; }
-  Eigen::VectorXd variable(const state& s, std::string_view var) const;
-  void set_variable(state& s, std::string_view var,
-                    const Eigen::Ref<const Eigen::VectorXd>& value) const;
+  static constexpr auto recordables() {
+    return std::array{recordable<rate_ode>{"h", &state::h, true, &rate_ode::restart_from}};
+  }
+  // After h is set: r = phi(h), and the integrator restarts from there.
+  void restart_from(state& s) const;
   const parameters& params() const noexcept { return p_; }
 
  private:

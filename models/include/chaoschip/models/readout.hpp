@@ -1,6 +1,7 @@
 #pragma once
 // Leaky readout: y <- alpha_out y + c_out * input, alpha_out = exp(-dt/tau),
 // c_out = 1 - alpha_out (NEST's eprop_readout); tau = 0 gives the instantaneous y = input.
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -8,6 +9,7 @@
 #include <Eigen/Core>
 
 #include "chaoschip/core/population.hpp"
+#include "chaoschip/core/recordables.hpp"
 
 namespace chaoschip::models {
 
@@ -15,7 +17,7 @@ struct readout_parameters {
   double tau = 30.0;  // ms
 };
 
-class readout {
+class readout : public with_recordables<readout> {
  public:
   using parameters = readout_parameters;
   struct state {
@@ -31,10 +33,7 @@ class readout {
   void step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const {
     s.y = alpha_ * s.y + c_ * input;
   }
-  std::vector<std::string> variables() const { return {"y"}; }
-  Eigen::VectorXd variable(const state& s, std::string_view var) const;
-  void set_variable(state& s, std::string_view var,
-                    const Eigen::Ref<const Eigen::VectorXd>& value) const;
+  static constexpr auto recordables() { return std::array{recordable<readout>{"y", &state::y}}; }
   double alpha() const noexcept { return alpha_; }
   double c() const noexcept { return c_; }
 

@@ -3,6 +3,7 @@
 // order (models/lif.hpp), with the state held as integer codes of a fixed_format and the
 // decays as unsigned 0.decay_bits multipliers. SpiNNaker's arithmetic is the instance
 // s16.15 state, u0.32 decays, truncating multiplies; custom what-if chips set the widths.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include <Eigen/Core>
 
 #include "chaoschip/core/population.hpp"
+#include "chaoschip/core/recordables.hpp"
 #include "chaoschip/neuromorphic/fixed_point.hpp"
 #include "chaoschip/neuromorphic/loihi.hpp"
 
@@ -33,7 +35,7 @@ struct fixed_lif_parameters {
   double gamma = 0.3;
 };
 
-class fixed_lif {
+class fixed_lif : public with_recordables<fixed_lif> {
  public:
   using parameters = fixed_lif_parameters;
   struct state {
@@ -51,10 +53,14 @@ class fixed_lif {
   // `input`: summed weights in state codes (integers held in doubles).
   void step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const;
 
-  std::vector<std::string> variables() const;
-  Eigen::VectorXd variable(const state& s, std::string_view var) const;
-  void set_variable(state& s, std::string_view var,
-                    const Eigen::Ref<const Eigen::VectorXd>& value) const;
+  // i_syn is always readable and settable, but recorded only with exponential synapses.
+  static constexpr auto recordables() {
+    using r = recordable<fixed_lif>;
+    return std::array{
+        r{"v", &state::v},
+        r{.name = "i_syn", .member = &state::i_syn, .listed = &fixed_lif::has_synapse}};
+  }
+  bool has_synapse() const noexcept { return p_.alpha_syn > 0; }
   const parameters& params() const noexcept { return p_; }
 
  private:

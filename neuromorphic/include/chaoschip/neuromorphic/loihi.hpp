@@ -9,6 +9,7 @@
 // The Dense synapse sends in step t the activation of the spikes it received in step t-1:
 // a = (sum of integer weights) << weight_exp (>> floors for a negative exponent); chaoschip
 // expresses that one-step delay as a projection delay of 1.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 
 #include "chaoschip/core/population.hpp"
 #include "chaoschip/core/projection.hpp"
+#include "chaoschip/core/recordables.hpp"
 
 namespace chaoschip::neuromorphic {
 
@@ -35,7 +37,7 @@ struct loihi_lif_parameters {
   double gamma = 0.3;
 };
 
-class loihi_lif {
+class loihi_lif : public with_recordables<loihi_lif> {
  public:
   using parameters = loihi_lif_parameters;
   struct state {
@@ -52,10 +54,9 @@ class loihi_lif {
   // `input` = the activation a arriving at this step (integers held in doubles).
   void step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const;
 
-  std::vector<std::string> variables() const { return {"u", "v"}; }
-  Eigen::VectorXd variable(const state& s, std::string_view var) const;
-  void set_variable(state& s, std::string_view var,
-                    const Eigen::Ref<const Eigen::VectorXd>& value) const;
+  static constexpr auto recordables() {
+    return std::array{recordable<loihi_lif>{"u", &state::u}, recordable<loihi_lif>{"v", &state::v}};
+  }
   const parameters& params() const noexcept { return p_; }
 
  private:

@@ -8,6 +8,7 @@
 //   3. dv = -decay(v, dash_mem); dv = sat16(dv + i_syn); dv = sat16(dv + bias); v = sat16(v + dv)
 //   4. while v >= v_th and fewer than max_spikes: v <- v - v_th, emit a spike
 // with decay(x, dash) = x >> dash (arithmetic: floors), or +-1 where that is 0 and x != 0.
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -18,6 +19,7 @@
 
 #include "chaoschip/core/population.hpp"
 #include "chaoschip/core/projection.hpp"
+#include "chaoschip/core/recordables.hpp"
 #include "chaoschip/neuromorphic/loihi.hpp"
 
 namespace chaoschip::neuromorphic {
@@ -39,7 +41,7 @@ constexpr std::int64_t xylo_decay(std::int64_t x, std::int64_t dash) noexcept {
   return d != 0 ? d : (x > 0 ? 1 : (x < 0 ? -1 : 0));
 }
 
-class xylo_iaf {
+class xylo_iaf : public with_recordables<xylo_iaf> {
  public:
   using parameters = xylo_parameters;
   struct inbox_entry {
@@ -72,10 +74,10 @@ class xylo_iaf {
                std::span<const std::uint32_t> spikes, const projection& w) const;
   void step_events(state& s, std::int64_t t) const;
 
-  std::vector<std::string> variables() const { return {"i_syn", "v"}; }
-  Eigen::VectorXd variable(const state& s, std::string_view var) const;
-  void set_variable(state& s, std::string_view var,
-                    const Eigen::Ref<const Eigen::VectorXd>& value) const;
+  static constexpr auto recordables() {
+    return std::array{recordable<xylo_iaf>{"i_syn", &state::i_syn},
+                      recordable<xylo_iaf>{"v", &state::v}};
+  }
   const parameters& params() const noexcept { return p_; }
 
  private:
