@@ -1,4 +1,5 @@
 #include "chaoschip/experiment/factory.hpp"
+#include "chaoschip/experiment/model_binding.hpp"
 
 #include <cmath>
 #include <string>
@@ -32,41 +33,6 @@ std::unique_ptr<projection> make_projection(const run_config& c, const Eigen::Ma
   if (c.network.connectivity == "sparse")
     return std::make_unique<csr_projection>(csr_projection::from_dense(w));
   return std::make_unique<dense_projection>(w);
-}
-
-std::unique_ptr<population> make_recurrent(const run_config& c) {
-  const auto n = static_cast<std::size_t>(c.network.n_rec);
-  const auto& nc = c.neuron;
-  const double dt = c.network.dt;
-  const std::string& m = c.network.model;
-  if (m == "rate")
-    return std::make_unique<model_population<models::rate>>(
-        models::rate({.alpha = nc.alpha, .phi = models::parse_activation(nc.phi)}, dt), n);
-  if (m == "rate_ode")
-    return std::make_unique<model_population<models::rate_ode>>(
-        models::rate_ode({.tau = nc.tau_m,
-                          .phi = models::parse_activation(nc.phi),
-                          .method = nc.ode_method == "rk4" ? models::ode_method::rk4
-                                                           : models::ode_method::dopri5,
-                          .tol = nc.ode_tol,
-                          .substeps = static_cast<int>(nc.ode_substeps)},
-                         dt),
-        n);
-  models::lif_parameters p{
-      .tau_m = nc.tau_m,
-      .tau_syn = nc.tau_syn,
-      .v_th = nc.v_th,
-      .v_reset = nc.v_reset,
-      .t_ref = nc.t_ref,
-      .gamma = nc.gamma,
-      .reset = nc.reset == "value" ? models::reset_mode::value : models::reset_mode::subtract,
-      .regular_spike_arrival = nc.regular_spike_arrival,
-      .adaptive = m == "alif",
-      .tau_a = nc.tau_a,
-      .beta = nc.beta,
-      .n_adaptive = nc.n_adaptive,
-  };
-  return std::make_unique<model_population<models::lif>>(models::lif(p, dt), n);
 }
 
 weight_set make_initial_weights(const run_config& c) {
@@ -140,7 +106,7 @@ neuromorphic::float_lif float_lif_of(const run_config& c) {
 }
 
 void check_recurrent_model(const run_config& c, const neuromorphic::backend& backend) {
-  if (!backend.float_models() && c.network.model != "lif")
+  if (!backend.float_models() && model_of(c) != models::model_kind::lif)
     throw parameter_error("network.model", quoted(c.network.model),
                           "\"lif\" with chip kernel \"" +
                               std::string(neuromorphic::to_string(backend.kind())) +

@@ -7,6 +7,7 @@
 #include "chaoschip/core/floss.hpp"
 #include "chaoschip/core/random.hpp"
 #include "chaoschip/experiment/factory.hpp"
+#include "chaoschip/experiment/model_binding.hpp"
 #include "chaoschip/models/floss.hpp"
 
 namespace chaoschip::experiment {
@@ -16,7 +17,7 @@ using namespace chaoschip::io;
 namespace {
 
 bool spiking(const run_config& c) {
-  return c.network.model == "lif" || c.network.model == "alif";
+  return capabilities_of(c).spiking;
 }
 
 // Input spikes of a sequence as a 0/1 matrix [T, n_in].
@@ -33,7 +34,7 @@ floss_epoch_result floss_epoch(const run_config& c, const Eigen::MatrixXd& w_in,
                                const Eigen::MatrixXd& w_rec, std::int64_t epoch,
                                models::task* task) {
   const bool exact = c.floss.variant == "bptt";
-  if (exact && c.network.model != "rate")
+  if (exact && !capabilities_of(c).floss_exact)
     throw parameter_error("floss.variant", "\"bptt\"",
                           "\"local\" for network.model = \"" + c.network.model +
                               "\" (the exact flossing gradient is implemented for rate networks)");

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "chaoschip/core/model_population.hpp"
+#include "chaoschip/experiment/model_binding.hpp"
 #include "chaoschip/models/lif.hpp"
 
 namespace chaoschip::experiment {
@@ -17,7 +18,7 @@ double decay_of(const plan& p, const built_network& b, bool spiking) {
   const auto& c = p.config;
   if (b.chip)
     if (const auto chip = p.chip.backend->membrane_decay(*b.chip)) return *chip;
-  const bool ode_model = c.network.model == "rate_ode";
+  const bool ode_model = model_of(c) == models::model_kind::rate_ode;
   return spiking || ode_model ? std::exp(-c.network.dt / c.neuron.tau_m) : 1.0 - c.neuron.alpha;
 }
 
@@ -26,7 +27,7 @@ double input_gain_of(const plan& p, bool spiking, double alpha) {
   const auto& c = p.config;
   if (const auto gain = p.chip.backend->input_gain(p.chip.neuron)) return *gain;
   if (spiking) return c.neuron.regular_spike_arrival ? 1.0 : 1.0 - alpha;
-  return c.network.model == "rate_ode" ? 1.0 - alpha : c.neuron.alpha;
+  return model_of(c) == models::model_kind::rate_ode ? 1.0 - alpha : c.neuron.alpha;
 }
 
 }  // namespace
@@ -59,7 +60,7 @@ learning_constants learning_constants_of(const plan& p, const built_network& b) 
   bs.f_target = f_target;
   bs.reset_gradient = c.train.reset_gradient;
   bs.average_gradient = c.train.average_gradient;
-  if (c.network.model == "alif") {
+  if (model_of(c) == models::model_kind::alif) {
     const auto& lif = dynamic_cast<const model_population<models::lif>&>(b.net.at(b.recurrent));
     const auto n = static_cast<std::size_t>(c.network.n_rec);
     es.rho = bs.rho = lif.model_value().rho();

@@ -10,6 +10,7 @@
 #include "chaoschip/core/lyapunov.hpp"
 #include "chaoschip/core/random.hpp"
 #include "chaoschip/experiment/factory.hpp"
+#include "chaoschip/experiment/model_binding.hpp"
 
 namespace chaoschip::experiment {
 
@@ -18,7 +19,7 @@ using namespace chaoschip::io;
 namespace {
 
 bool spiking_model(const run_config& c) {
-  return c.network.model == "lif" || c.network.model == "alif";
+  return capabilities_of(c).spiking;
 }
 
 // The recurrent layer as the engine sees it: a float population with its (dequantised)
@@ -44,9 +45,9 @@ layer make_layer(const run_config& c, const chip_plan& chip, const weight_set& w
                           "state before it only)");
   layer l;
   l.pop = make_recurrent(c);
-  l.jacobian = spiking_model(c)                ? "surrogate"
-               : c.network.model == "rate_ode" ? "exact (variational equation)"
-                                               : "exact";
+  l.jacobian = spiking_model(c)                         ? "surrogate"
+               : capabilities_of(c).continuous_coupling ? "exact (variational equation)"
+                                                        : "exact";
   Eigen::MatrixXd w_in = w.w_in, w_rec = w.w_rec;
   if (chip.backend->quantises()) {
     // The chip's weights as the float dynamics see them: float weights are mapped as the

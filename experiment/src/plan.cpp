@@ -5,6 +5,7 @@
 
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/experiment/factory.hpp"
+#include "chaoschip/experiment/model_binding.hpp"
 #include "chaoschip/io/chip.hpp"
 
 namespace chaoschip::experiment {
@@ -21,7 +22,7 @@ std::string quoted(const std::string& s) {
 
 void check_supported(const run_config& c, const neuromorphic::backend& backend) {
   if (c.train.rule != "none") {
-    if (c.network.model == "rate_ode" && c.train.rule == "bptt")
+    if (model_of(c) == models::model_kind::rate_ode && c.train.rule == "bptt")
       throw parameter_error("train.rule", quoted(c.train.rule),
                             "\"eprop\" for network.model = \"rate_ode\" (BPTT through the ODE "
                             "integrator is not implemented; network.model = \"rate\" is the "
@@ -37,12 +38,11 @@ void check_supported(const run_config& c, const neuromorphic::backend& backend) 
           "chip.trace_frac_bits", std::to_string(c.chip.trace_frac_bits),
           "an integer in [1, chip.trace_bits = " + std::to_string(c.chip.trace_bits) +
               "] for fixed-point traces (value = code 2^-trace_frac_bits)");
-    if (c.chip.trace_bits > 0 && c.train.rule == "eprop" &&
-        (c.network.model == "rate" || c.network.model == "rate_ode"))
+    if (c.chip.trace_bits > 0 && c.train.rule == "eprop" && !capabilities_of(c).spiking)
       throw parameter_error("chip.trace_bits", std::to_string(c.chip.trace_bits),
                             "0 for a rate network (the integer traces count spikes; "
                             "network.model = \"lif\" or \"alif\")");
-    if (!backend.float_models() && c.network.model != "lif")
+    if (!backend.float_models() && model_of(c) != models::model_kind::lif)
       throw parameter_error("network.model", quoted(c.network.model),
                             "\"lif\" for training on the " + quoted(c.chip.kernel) + " kernel");
     if (c.network.connectivity != "dense")
@@ -54,7 +54,7 @@ void check_supported(const run_config& c, const neuromorphic::backend& backend) 
       throw parameter_error("chip.kernel", quoted(c.chip.kernel),
                             "\"float64\", \"fixed\" or \"loihi\" for flossing (Xylo has no "
                             "on-chip learning)");
-    if (c.floss.variant == "bptt" && c.network.model != "rate")
+    if (c.floss.variant == "bptt" && !capabilities_of(c).floss_exact)
       throw parameter_error("floss.variant", "\"bptt\"",
                             "\"local\" for network.model = " + quoted(c.network.model) +
                                 " (the exact flossing gradient is implemented for rate networks)");

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/experiment/model_binding.hpp"
 
 namespace chaoschip::experiment {
 
@@ -24,12 +25,13 @@ constexpr double recorded_spike = 24.0, written_spike = 12.0;
 constexpr double assumed_rate_hz = 20.0;  // recurrent spikes: the rate is not known yet
 
 bool spiking(const run_config& c) {
-  return c.network.model == "lif" || c.network.model == "alif";
+  return capabilities_of(c).spiking;
 }
 
 double variables(const run_config& c) {
   if (!spiking(c)) return 1.0;
-  return 1.0 + (c.neuron.tau_syn > 0.0 ? 1.0 : 0.0) + (c.network.model == "alif" ? 1.0 : 0.0);
+  return 1.0 + (c.neuron.tau_syn > 0.0 ? 1.0 : 0.0) +
+         (model_of(c) == models::model_kind::alif ? 1.0 : 0.0);
 }
 
 // Probability of an input spike per channel and step.
@@ -76,7 +78,7 @@ void add_file_image(memory_estimate& e) {
 memory_estimate estimate_lyapunov(const run_config& c, bool trajectory) {
   memory_estimate e;
   const double n = static_cast<double>(c.network.n_rec), n_in = static_cast<double>(c.network.n_in);
-  const double dim = n * (c.network.model == "alif" ? 2.0 : 1.0);
+  const double dim = n * (model_of(c) == models::model_kind::alif ? 2.0 : 1.0);
   const double k = std::min(static_cast<double>(c.lyapunov.k), dim);
   const double layers = c.lyapunov.twin ? 3.0 : 1.0;
   // The layer's weights (a float copy, and the chip's mapping of it), twice for a twin.

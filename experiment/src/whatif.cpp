@@ -8,6 +8,7 @@
 
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/spike_metrics.hpp"
+#include "chaoschip/experiment/model_binding.hpp"
 #include "chaoschip/io/chip.hpp"
 
 namespace chaoschip::experiment {
@@ -67,8 +68,8 @@ chip_config setting(const run_config& config, std::int64_t bits, const std::stri
 std::vector<whatif_row> run_whatif(const run_config& user_config, const whatif_options& options,
                                    const progress_fn& progress) {
   const run_config config = whatif_config(user_config);
-  if (config.network.model != "lif" && config.network.model != "alif" &&
-      config.network.model != "rate" && config.network.model != "rate_ode")
+  // A model the rules can train (the what-if trains each setting when train.rule is set).
+  if (const auto& can = capabilities_of(config); !can.eprop && !can.bptt)
     throw parameter_error("network.model", config.network.model, "a network model");
   check_supported(config);
   // Every setting is checked before the first one runs.

@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 
 #include "chaoschip/core/network.hpp"
+#include "chaoschip/experiment/model_binding.hpp"
 #include "chaoschip/experiment/plan.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/run_file.hpp"
@@ -40,8 +41,6 @@ built_network build_network(const io::run_config& config, const io::weight_set& 
 io::weight_set make_initial_weights(const io::run_config& config);
 // The task per [task] (sine, none, generated tasks, file).
 std::unique_ptr<models::task> make_task(const io::run_config& config);
-// The float recurrent population per network.model and [neuron] (no chip kernel).
-std::unique_ptr<population> make_recurrent(const io::run_config& config);
 // A projection per network.connectivity (dense or CSR).
 std::unique_ptr<projection> make_projection(const io::run_config& config, const Eigen::MatrixXd& w);
 // The float LIF neuron a chip mapping starts from.
