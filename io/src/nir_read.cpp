@@ -183,6 +183,12 @@ class reader {
   interface read_graph(const std::string& path, const std::string& prefix, int depth) {
     if (depth > kMaxDepth)
       fail_(fmt::format("'{}': subgraphs nested deeper than {} (damaged file?)", path, kMaxDepth));
+    // A group linked twice (HDF5 hard links) would be read twice, or for ever in a loop.
+    H5O_info_t info;
+    if (H5Oget_info2(root_.openGroup(path).getId(), &info, H5O_INFO_BASIC) < 0)
+      throw H5::GroupIException("H5Oget_info2", "cannot inspect a group");
+    if (!graphs_seen_.insert(info.addr).second)
+      fail_(fmt::format("'{}' is a graph already read under another name (a damaged file?)", path));
     const std::string nodes_path = path + "/nodes";
     if (!h5::exists(root_, nodes_path) || root_.childObjType(nodes_path) != H5O_TYPE_GROUP)
       fail_(fmt::format("group '{}' (the graph's nodes) is missing", nodes_path));
@@ -389,6 +395,7 @@ class reader {
   nir_fail fail_;
   nir_graph graph_;
   std::set<std::string> names_;
+  std::set<haddr_t> graphs_seen_;
   std::vector<std::string> passthrough_;
   std::vector<located_edge> edges_;
 };

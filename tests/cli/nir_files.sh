@@ -174,6 +174,12 @@ graph("two_inputs.nir", n, [("in", "w"), ("w", "sub"), ("sub", "out")])
 n, e = base(lif1=lif(shape=np.array([2])))
 graph("root_single_node.nir", {}, [], root_type="LIF")
 open("text.nir", "w").write("not hdf5\n")
+with h5py.File("loop.nir", "w") as f:  # subgraphs that are hard links to the root graph
+    f.create_dataset("version", data="1.0.0", dtype=h5py.string_dtype())
+    g = f.create_group("node")
+    write_graph(g, {"in": {"type": "Input", "shape": np.array([1])}}, [("in", "a")])
+    g["nodes/a"] = g
+    g["nodes/b"] = g
 PY
 
 "$exe" info good.nir | grep -q "rec -> lif1   (recurrent: closes a cycle)"
@@ -207,5 +213,6 @@ expect_fail "dataset 'node/edges' has type string and shape \[3\], expected stri
 expect_fail "subgraph 'sub' has 2 Input nodes" "$exe" info two_inputs.nir
 expect_fail "dataset 'node/type' is 'LIF', expected 'NIRGraph'" "$exe" info root_single_node.nir
 expect_fail "text.nir': not a readable HDF5 file" "$exe" info text.nir
+expect_fail "'node/nodes/a' is a graph already read under another name" "$exe" info loop.nir
 expect_fail "missing.nir': file not found" "$exe" info missing.nir
 echo "nir_files: all checks passed"
