@@ -20,6 +20,9 @@ namespace {
 
 // Deeper nesting is a damaged file (HDF5 hard links can make a group its own descendant).
 constexpr int kMaxDepth = 32;
+// Edges are between populations, so real graphs have few; joining the edges through many
+// nested Input/Output nodes could multiply them without bound.
+constexpr std::size_t kMaxEdges = 1 << 20;
 
 // The names of a group's members, in creation order when the writer recorded it (NIR's
 // reference library with track_order, and chaoschip), else in name order (HDF5's default).
@@ -372,6 +375,9 @@ class reader {
           fail_(fmt::format("edge '{}' -> '{}' ({}): there is no node '{}'", e.edge.source,
                             e.edge.target, e.where, *end));
     for (const auto& p : passthrough_) {
+      std::vector<std::string> targets;  // what p feeds
+      for (const auto& e : edges_)
+        if (e.edge.source == p && e.edge.target != p) targets.push_back(e.edge.target);
       std::vector<located_edge> kept;
       for (const auto& e : edges_) {
         if (e.edge.source == p) continue;
@@ -379,9 +385,10 @@ class reader {
           kept.push_back(e);
           continue;
         }
-        for (const auto& out : edges_)
-          if (out.edge.source == p && out.edge.target != p)
-            kept.push_back({{e.edge.source, out.edge.target}, e.where});
+        for (const auto& t : targets) kept.push_back({{e.edge.source, t}, e.where});
+        if (kept.size() > kMaxEdges)
+          fail_(fmt::format("flattening the subgraphs makes more than {} edges (damaged file?)",
+                            kMaxEdges));
       }
       edges_ = std::move(kept);
     }
