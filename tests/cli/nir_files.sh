@@ -171,8 +171,21 @@ sub = {"nodes": {"a": {"type": "Input", "shape": np.array([2])},
        "edges": [("a", "lif"), ("b", "lif"), ("lif", "o")]}
 n, e = base(lif1=None, rec=None, sub=sub)
 graph("two_inputs.nir", n, [("in", "w"), ("w", "sub"), ("sub", "out")])
-n, e = base(lif1=lif(shape=np.array([2])))
 graph("root_single_node.nir", {}, [], root_type="LIF")
+# Two levels of subgraphs, and an edge naming a node two levels down ("sub.inner.lif").
+inner = {"nodes": {"i": {"type": "Input", "shape": np.array([2])},
+                   "lif": lif(), "rec": {"type": "Linear", "weight": np.eye(2)},
+                   "o": {"type": "Output", "shape": np.array([2])}},
+         "edges": [("i", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "o")]}
+outer = {"nodes": {"i": {"type": "Input", "shape": np.array([3])},
+                   "w": {"type": "Affine", "weight": np.ones((2, 3)), "bias": np.zeros(2)},
+                   "inner": inner, "o": {"type": "Output", "shape": np.array([2])}},
+         "edges": [("i", "w"), ("w", "inner"), ("inner", "o")]}
+graph("nested.nir", {"in": {"type": "Input", "shape": np.array([3])},
+                     "in2": {"type": "Input", "shape": np.array([1])},
+                     "w2": {"type": "Linear", "weight": np.ones((2, 1))},
+                     "sub": outer, "out": {"type": "Output", "shape": np.array([2])}},
+      [("in", "sub"), ("sub", "out"), ("in2", "w2"), ("w2", "sub.inner.lif")])
 open("text.nir", "w").write("not hdf5\n")
 with h5py.File("loop.nir", "w") as f:  # subgraphs that are hard links to the root graph
     f.create_dataset("version", data="1.0.0", dtype=h5py.string_dtype())
@@ -184,6 +197,18 @@ PY
 
 "$exe" info good.nir | grep -q "rec -> lif1   (recurrent: closes a cycle)"
 "$exe" info good_v01.nir | grep -q "version: none stated (NIR 0.1)"
+"$exe" info nested.nir > nested.txt
+/usr/bin/python3 - <<'PY'
+text = open("nested.txt").read()
+edges = [l.strip() for l in text.split("\nedges:\n")[1].splitlines()]
+assert sorted(l.split("   (")[0].strip() for l in edges) == sorted([
+    "in -> sub.w", "sub.w -> sub.inner.lif", "sub.inner.lif -> sub.inner.rec",
+    "sub.inner.rec -> sub.inner.lif", "sub.inner.lif -> out", "in2 -> w2",
+    "w2 -> sub.inner.lif"]), edges
+assert "sub.inner.rec -> sub.inner.lif   (recurrent: closes a cycle)" in edges, edges
+nodes = [l.split()[0] for l in text.split("\nnodes:\n")[1].split("\n\n")[0].splitlines()[1:]]
+assert sorted(nodes) == ["in", "in2", "out", "sub.inner.lif", "sub.inner.rec", "sub.w", "w2"], nodes
+PY
 expect_fail "node 'conv' has type 'Conv2d', which chaoschip does not support" \
   "$exe" info unsupported.nir
 expect_fail "edge 'lif1' -> 'ghost'.*there is no node 'ghost'" "$exe" info missing_node.nir
