@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "chaoschip/core/errors.hpp"
@@ -50,6 +52,96 @@ std::vector<std::string> child_names(const H5::Group& group) {
   return names;
 }
 
+// HDF5 1.10 follows a variable-length string's heap reference without checks: a damaged
+// length makes it allocate and zero gigabytes (and hang), a damaged heap crashes it. So the
+// raw references of a contiguous dataset are checked first, straight from the file bytes
+// (HDF5 file format, "Global Heap"): each names a "GCOL" collection inside the file that
+// holds an object of that index at least as long as the string.
+class heap_check {
+ public:
+  heap_check(const std::string& file, const H5::DataSet& set, const std::string& name)
+      : file_(file), name_(name), in_(file, std::ios::binary) {
+    const hid_t file_id = H5Iget_file_id(set.getId());
+    const hid_t plist = file_id < 0 ? -1 : H5Fget_create_plist(file_id);
+    hsize_t userblock = 0;
+    if (plist < 0 || H5Pget_sizes(plist, &addr_size_, &len_size_) < 0 ||
+        H5Pget_userblock(plist, &userblock) < 0)
+      throw H5::FileIException("H5Fget_create_plist", "cannot read the file's address sizes");
+    H5Pclose(plist);
+    H5Fclose(file_id);
+    base_ = userblock;
+    in_.seekg(0, std::ios::end);
+    file_size_ = static_cast<std::uint64_t>(in_.tellg());
+  }
+
+  // Checks the n references stored at `offset` (a file offset).
+  void check(std::uint64_t offset, std::size_t n) {
+    const std::size_t width = 4 + addr_size_ + 4;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t length = number(offset + i * width, 4);
+      const std::uint64_t collection = number(offset + i * width + 4, addr_size_) + base_;
+      const std::uint64_t index = number(offset + i * width + 4 + addr_size_, 4);
+      if (length > kMaxString || !holds(collection, index, length))
+        throw file_error(file_, fmt::format("dataset '{}': string {} refers to a damaged or "
+                                            "absurd heap object ({} bytes; damaged file?)",
+                                            name_, i, length));
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t kMaxString = 1 << 20;
+
+  // A little-endian unsigned number of `bytes` bytes at `at`; damaged when outside the file.
+  std::uint64_t number(std::uint64_t at, std::size_t bytes) {
+    if (bytes > 8 || at > file_size_ || file_size_ - at < bytes)
+      throw file_error(file_, fmt::format("dataset '{}': a string reference points outside the "
+                                          "file (damaged file?)",
+                                          name_));
+    unsigned char b[8] = {};
+    in_.seekg(static_cast<std::streamoff>(at));
+    in_.read(reinterpret_cast<char*>(b), static_cast<std::streamsize>(bytes));
+    std::uint64_t v = 0;
+    for (std::size_t i = bytes; i-- > 0;) v = (v << 8) | b[i];
+    return v;
+  }
+
+  bool holds(std::uint64_t at, std::uint64_t index, std::uint64_t length) {
+    auto it = collections_.find(at);
+    if (it == collections_.end()) it = collections_.emplace(at, parse(at)).first;
+    if (!it->second) return false;
+    const auto object = it->second->find(index);
+    return object != it->second->end() && object->second >= length;
+  }
+
+  // The objects (index -> size) of the collection at `at`; nullopt when it is damaged.
+  // HDF5 parses the whole collection, so every object in it must be well formed.
+  std::optional<std::map<std::uint64_t, std::uint64_t>> parse(std::uint64_t at) {
+    char signature[4] = {};
+    if (at > file_size_ || file_size_ - at < 8 + len_size_) return std::nullopt;
+    in_.seekg(static_cast<std::streamoff>(at));
+    in_.read(signature, 4);
+    if (std::memcmp(signature, "GCOL", 4) != 0 || number(at + 4, 1) != 1) return std::nullopt;
+    const std::uint64_t size = number(at + 8, len_size_);
+    if (size > file_size_ - at) return std::nullopt;
+    const std::uint64_t end = at + size, header = 8 + len_size_;
+    std::map<std::uint64_t, std::uint64_t> objects;
+    for (std::uint64_t p = at + header; p + header <= end;) {
+      const std::uint64_t object = number(p, 2), bytes = number(p + 8, len_size_);
+      if (object == 0) break;  // the free space: the rest of the collection
+      if (bytes > end - p - header) return std::nullopt;
+      objects[object] = bytes;
+      p += header + (bytes + 7) / 8 * 8;
+    }
+    return objects;
+  }
+
+  std::string file_, name_;
+  std::ifstream in_;
+  std::map<std::uint64_t, std::optional<std::map<std::uint64_t, std::uint64_t>>> collections_;
+  std::size_t addr_size_ = 8, len_size_ = 8;
+  std::uint64_t base_ = 0, file_size_ = 0;
+};
+
 // The strings of a string dataset (fixed or variable length), row-major.
 std::vector<std::string> read_strings(const H5::DataSet& set, const std::string& file,
                                       const std::string& name, const h5::shape_t& shape) {
@@ -58,6 +150,10 @@ std::vector<std::string> read_strings(const H5::DataSet& set, const std::string&
   if (n == 0) return values;
   const H5::StrType stored = set.getStrType();
   if (stored.isVariableStr()) {
+    // Contiguous storage (what h5py and chaoschip write) is checked; compact storage sits
+    // in the object header, which HDF5 checks itself.
+    const haddr_t offset = H5Dget_offset(set.getId());
+    if (offset != HADDR_UNDEF) heap_check(file, set, name).check(offset, n);
     H5::StrType memory(H5::PredType::C_S1, H5T_VARIABLE);
     memory.setCset(stored.getCset());
     std::vector<char*> pointers(n, nullptr);
@@ -239,6 +335,7 @@ class reader {
     node.type = type;
     if (type == nir_type::input || type == nir_type::output) {
       const std::string shape_path = path + "/shape";
+      check_element_size(shape_path);
       auto shape = h5::read_dataset<std::int64_t>(root_, file_, shape_path, {H5T_INTEGER});
       if (shape.shape.size() > 1)
         fail_(fmt::format("dataset '{}' has shape {}, expected a vector of dimensions", shape_path,
@@ -258,8 +355,19 @@ class reader {
     return node;
   }
 
+  // A numeric element wider than 8 bytes is a damaged type: HDF5 would allocate and zero
+  // a conversion buffer of that many bytes per element before reading.
+  void check_element_size(const std::string& dataset) {
+    if (!h5::exists(root_, dataset) || root_.childObjType(dataset) != H5O_TYPE_DATASET) return;
+    const std::size_t size = root_.openDataSet(dataset).getDataType().getSize();
+    if (size > 8)
+      fail_(fmt::format("dataset '{}' has {}-byte elements, expected at most 8 (damaged file?)",
+                        dataset, size));
+  }
+
   // A weight [out, in] as a matrix, any other parameter (a scalar or a vector) as n x 1.
   Eigen::MatrixXd read_parameter(const std::string& dataset, bool weight) {
+    check_element_size(dataset);
     const auto data = h5::read_dataset<double>(root_, file_, dataset, {H5T_FLOAT, H5T_INTEGER});
     if (weight) {
       if (data.shape.size() != 2)

@@ -187,6 +187,20 @@ graph("nested.nir", {"in": {"type": "Input", "shape": np.array([3])},
                      "sub": outer, "out": {"type": "Output", "shape": np.array([2])}},
       [("in", "sub"), ("sub", "out"), ("in2", "w2"), ("w2", "sub.inner.lif")])
 open("text.nir", "w").write("not hdf5\n")
+# Damaged variable-length strings, which HDF5 1.10 would follow into gigabytes or a crash:
+# the root `version` claims 2.4e9 characters; the string heap's signature is overwritten.
+for name in ("vlen_length.nir", "vlen_heap.nir"):
+    graph(name, *base())
+    with h5py.File(name, "r") as f:
+        off = f["version"].id.get_offset()  # its reference: length, heap address, index
+    raw = bytearray(open(name, "rb").read())
+    if name == "vlen_length.nir":
+        raw[off:off + 4] = (0x93000000).to_bytes(4, "little")
+    else:
+        heap = int.from_bytes(raw[off + 4:off + 12], "little")
+        assert raw[heap:heap + 4] == b"GCOL"
+        raw[heap:heap + 4] = b"XXXX"
+    open(name, "wb").write(raw)
 with h5py.File("loop.nir", "w") as f:  # subgraphs that are hard links to the root graph
     f.create_dataset("version", data="1.0.0", dtype=h5py.string_dtype())
     g = f.create_group("node")
@@ -238,6 +252,10 @@ expect_fail "dataset 'node/edges' has type string and shape \[3\], expected stri
 expect_fail "subgraph 'sub' has 2 Input nodes" "$exe" info two_inputs.nir
 expect_fail "dataset 'node/type' is 'LIF', expected 'NIRGraph'" "$exe" info root_single_node.nir
 expect_fail "text.nir': not a readable HDF5 file" "$exe" info text.nir
+expect_fail "dataset 'version': string 0 refers to a damaged or absurd heap object (2466250752 bytes" \
+  "$exe" info vlen_length.nir
+expect_fail "dataset 'version': string 0 refers to a damaged or absurd heap object" \
+  "$exe" info vlen_heap.nir
 expect_fail "'node/nodes/a' is a graph already read under another name" "$exe" info loop.nir
 expect_fail "missing.nir': file not found" "$exe" info missing.nir
 echo "nir_files: all checks passed"
