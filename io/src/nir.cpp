@@ -132,7 +132,9 @@ void check_shape_attribute(const nir_node& node, const nir_fail& fail) {
 // Parameters: known, present, of consistent sizes (one length within a node).
 void check_parameters(const nir_node& node, const nir_fail& fail) {
   const auto& specs = nir_parameters(node.type);
-  for (const auto& [name, m] : node.params) {
+  for (const auto& entry : node.params) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const std::string& name = entry.first;
     if (std::none_of(specs.begin(), specs.end(), [&](const auto& s) { return s.name == name; }))
       fail(fmt::format("{}: '{}' is not a parameter of {}", node_label(node), name,
                        to_string(node.type)));

@@ -456,7 +456,9 @@ class reader {
     auto rows = read_edge_names(path);
     if (depth > 0) repair_edge_names(rows, path, locals, subgraphs);
     for (std::size_t row = 0; row < rows.size(); ++row) {
-      const auto& [source, target] = rows[row];
+      // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+      const std::string& source = rows[row].first;
+      const std::string& target = rows[row].second;
       const std::string where = fmt::format("row {} of '{}'", row, path);
       auto resolve = [&](const std::string& local, bool as_target) {
         const auto sub = subgraphs.find(local);
