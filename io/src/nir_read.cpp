@@ -123,14 +123,17 @@ class heap_check {
     if (std::memcmp(signature, "GCOL", 4) != 0 || number(at + 4, 1) != 1) return std::nullopt;
     const std::uint64_t size = number(at + 8, len_size_);
     if (size > file_size_ - at) return std::nullopt;
+    // Walked as HDF5's deserializer walks it: a step of 0 would make it loop for ever.
     const std::uint64_t end = at + size, header = 8 + len_size_;
     std::map<std::uint64_t, std::uint64_t> objects;
-    for (std::uint64_t p = at + header; p + header <= end;) {
+    for (std::uint64_t p = at + header; p < end && end - p >= header;) {
       const std::uint64_t object = number(p, 2), bytes = number(p + 8, len_size_);
-      if (object == 0) break;  // the free space: the rest of the collection
-      if (bytes > end - p - header) return std::nullopt;
-      objects[object] = bytes;
-      p += header + (bytes + 7) / 8 * 8;
+      if (bytes > end - p) return std::nullopt;
+      // Object 0 is free space, its size including its header.
+      const std::uint64_t step = object == 0 ? bytes : header + (bytes + 7) / 8 * 8;
+      if (step == 0 || step > end - p) return std::nullopt;
+      if (object != 0) objects[object] = bytes;
+      p += step;
     }
     return objects;
   }
