@@ -39,7 +39,7 @@ SANITIZE_BUILD ?= build-sanitize
 PORTABLE_BUILD ?= build-portable
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = config profile case_file run_file
+FUZZ_TARGETS = config profile case_file run_file nir
 # Every sanitizer report fails its test (non-zero exit) and is also written to
 # $(SANITIZE_BUILD)/reports/, which must stay empty; OpenMPI's start-up leaks are suppressed.
 SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=1:detect_stack_use_after_return=1:strict_init_order=1:log_path=$(CURDIR)/$(SANITIZE_BUILD)/reports/asan \

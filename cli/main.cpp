@@ -27,6 +27,7 @@
 #include "chaoschip/experiment/sweep.hpp"
 #include "chaoschip/experiment/whatif.hpp"
 #include "chaoschip/io/config.hpp"
+#include "chaoschip/io/nir.hpp"
 #include "chaoschip/io/paths.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "chaoschip/neuromorphic/profile.hpp"
@@ -514,7 +515,9 @@ int cmd_whatif(const whatif_args& a) {
 }
 
 int cmd_info(const std::string& path) {
-  std::cout << io::summarize_run_file(path);
+  // NIR graphs (*.nir, or HDF5 with a root `node` group) have their own summary.
+  std::cout << (io::is_nir_file(path) ? io::summarize_nir_file(path)
+                                      : io::summarize_run_file(path));
   return 0;
 }
 
@@ -635,8 +638,9 @@ int main(int argc, char** argv) {
   sweep->add_flag("-q,--quiet", sa.quiet, "no progress line or summary line");
 
   std::string info_path;
-  auto* info = app.add_subcommand("info", "Summarise a run file or a sweep's summary.h5");
-  info->add_option("RUN", info_path, "run file (.h5)")->required();
+  auto* info = app.add_subcommand(
+      "info", "Summarise a run file, a sweep's summary.h5 or a NIR graph (.nir)");
+  info->add_option("RUN", info_path, "run file (.h5) or NIR graph (.nir)")->required();
 
   auto* chips = app.add_subcommand("chips", "List the chip profiles");
 
