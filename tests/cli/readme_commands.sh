@@ -35,6 +35,9 @@ learned out.h5
 # info out.h5: what is in a run file
 "$exe" info out.h5 | grep -q "rate"
 
+# info examples/nir/braille_noDelay_bias_zero.nir: a NIR graph (the recurrent edge marked)
+"$exe" info "$root/examples/nir/braille_noDelay_bias_zero.nir" | grep -q "CubaLIF"
+
 # chips: chip profiles and their key numbers
 "$exe" chips | grep -q "^loihi"
 
