@@ -1,4 +1,5 @@
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/core/enum_names.hpp"
 
 #include <utility>
 
@@ -38,5 +39,11 @@ numerical_error::numerical_error(std::string where, std::int64_t step, std::stri
                 .append(detail)),
       where_(std::move(where)),
       step_(step) {}
+
+std::string one_of_names(const std::vector<std::string>& names) {
+  std::string out = "one of ";
+  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", \"" : "\"") + names[i] + "\"";
+  return out;
+}
 
 }  // namespace chaoschip

@@ -102,7 +102,7 @@ namespace {
 
 // [train]'s optimizer settings with the learning rate `eta`.
 optimizer_settings optimizer_of(const run_config& c, double eta) {
-  return {.kind = c.train.optimizer == "adam" ? optimizer_kind::adam : optimizer_kind::sgd,
+  return {.kind = parse_name(optimizer_names, c.train.optimizer, "train.optimizer"),
           .eta = eta,
           .momentum = c.train.momentum,
           .beta1 = c.train.adam_beta1,

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/core/optimizer.hpp"
 #include "chaoschip/experiment/model_binding.hpp"
 
 namespace chaoschip::experiment {
@@ -122,7 +123,11 @@ memory_estimate estimate_run(const run_config& c) {
   // w_in, w_rec, w_out, feedback: initial, final and the network's own; training adds the
   // gradient sum, a sequence's gradient and Adam's two moments (or SGD's momentum).
   const double weights = f64 * (n_rec * n_in + n_rec * n_rec + 2.0 * n_out * n_rec);
-  const double copies = !training ? 3.0 : c.train.optimizer == "adam" ? 7.0 : 6.0;
+  const double copies =
+      !training ? 3.0
+      : parse_name(optimizer_names, c.train.optimizer, "train.optimizer") == optimizer_kind::adam
+          ? 7.0
+          : 6.0;
   e.add("weights", network_keys(c), copies * weights);
   e.output_bytes += 2.0 * weights;
   add_task(e, c);

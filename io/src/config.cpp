@@ -1,5 +1,10 @@
 #include "chaoschip/io/config.hpp"
+#include "chaoschip/core/optimizer.hpp"
 #include "chaoschip/io/chip.hpp"
+#include "chaoschip/models/activation.hpp"
+#include "chaoschip/models/loss.hpp"
+#include "chaoschip/models/registry.hpp"
+#include "chaoschip/neuromorphic/profile.hpp"
 
 #include <fmt/format.h>
 
@@ -264,15 +269,9 @@ class section {
   S run_config::*member_;
 };
 
-std::vector<key_spec> make_schema() {
-  std::vector<key_spec> s;
-  s.push_back(
-      {"seed",
-       field<std::int64_t>{[](run_config& c) -> std::int64_t& { return c.seed; }, int_range(0)},
-       {}});
-
+void add_network_keys(std::vector<key_spec>& s) {
   section<network_config>(s, "network", &run_config::network)
-      .add("model", &network_config::model, one_of({"rate", "rate_ode", "lif", "alif"}))
+      .add("model", &network_config::model, one_of(models::config_model_names()))
       .add("n_in", &network_config::n_in, int_range(1, k_max_neurons))
       .add("n_rec", &network_config::n_rec, int_range(1, k_max_neurons))
       .add("n_out", &network_config::n_out, int_range(1, k_max_neurons))
@@ -295,7 +294,9 @@ std::vector<key_spec> make_schema() {
       .add("connectivity", &network_config::connectivity, one_of({"dense", "sparse"}))
       .add("input_gain", &network_config::input_gain, non_negative())
       .add("source", &network_config::source, one_of({"config", "nir"}));
+}
 
+void add_neuron_keys(std::vector<key_spec>& s) {
   section<neuron_config>(s, "neuron", &run_config::neuron)
       .add("tau_m", &neuron_config::tau_m, positive())
       .add("v_th", &neuron_config::v_th, positive())
@@ -312,7 +313,7 @@ std::vector<key_spec> make_schema() {
            })
       .add("regular_spike_arrival", &neuron_config::regular_spike_arrival, anything<bool>())
       .add("alpha", &neuron_config::alpha, real(bound{0.0, true}, bound{1.0, false}))
-      .add("phi", &neuron_config::phi, one_of({"tanh", "relu", "linear"}))
+      .add("phi", &neuron_config::phi, one_of(names_of(models::activation_names)))
       .add("tau_syn", &neuron_config::tau_syn, non_negative())
       .add("reset", &neuron_config::reset, one_of({"subtract", "value"}))
       .add("v_reset", &neuron_config::v_reset,
@@ -325,21 +326,23 @@ std::vector<key_spec> make_schema() {
       .add("ode_method", &neuron_config::ode_method, one_of({"dopri5", "rk4"}))
       .add("ode_tol", &neuron_config::ode_tol, real(bound{0.0, true}, bound{1e-2, false}))
       .add("ode_substeps", &neuron_config::ode_substeps, int_range(1));
+}
 
+void add_readout_keys(std::vector<key_spec>& s) {
   section<readout_config>(s, "readout", &run_config::readout)
       .add("tau", &readout_config::tau, non_negative())
-      .add("loss", &readout_config::loss, one_of({"mse", "cross_entropy"}));
+      .add("loss", &readout_config::loss, one_of(names_of(models::loss_names)));
+}
 
-  // Any name or path here; resolve_chip checks it and fills the unset fields. The ranges
-  // are those of neuromorphic::validate, which checks the resolved profile again.
-  const auto roundings = string_list{"nearest", "toward_zero", "floor", "stochastic"};
+// Any name or path here; resolve_chip checks it and fills the unset fields. The ranges
+// are those of neuromorphic::validate, which checks the resolved profile again.
+void add_chip_keys(std::vector<key_spec>& s) {
+  const auto roundings = names_of(neuromorphic::rounding_names);
   section<chip_config>(s, "chip", &run_config::chip)
       .add("profile", &chip_config::profile, non_empty())
-      .add("kernel", &chip_config::kernel, one_of({"float64", "fixed", "loihi", "xylo"}))
+      .add("kernel", &chip_config::kernel, one_of(names_of(neuromorphic::kernel_names)))
       .add("weight_bits", &chip_config::weight_bits, zero_or_range(2, 32))
-      .add("quantizer", &chip_config::quantizer,
-           one_of({"none", "per_tensor", "per_row", "shift", "lava", "rockpool_global",
-                   "rockpool_channel"}))
+      .add("quantizer", &chip_config::quantizer, one_of(names_of(neuromorphic::quantizer_names)))
       .add("state_bits", &chip_config::state_bits, zero_or_range(4, 48))
       .add("state_frac_bits", &chip_config::state_frac_bits, int_range(0, 47))
       .add("trace_bits", &chip_config::trace_bits, zero_or_range(2, 32))
@@ -348,12 +351,15 @@ std::vector<key_spec> make_schema() {
       .add("rounding", &chip_config::rounding, one_of(roundings))
       .add("state_rounding", &chip_config::state_rounding, one_of(roundings))
       .add("update_rounding", &chip_config::update_rounding, one_of(roundings))
-      .add("update_mode", &chip_config::update_mode, one_of({"direct", "shadow"}))
-      .add("overflow", &chip_config::overflow, one_of({"wrap", "saturate"}))
+      .add("update_mode", &chip_config::update_mode,
+           one_of(names_of(neuromorphic::update_mode_names)))
+      .add("overflow", &chip_config::overflow, one_of(names_of(neuromorphic::overflow_names)))
       .add("accumulator_bits", &chip_config::accumulator_bits, int_range(0, 48))
       .add("max_spikes", &chip_config::max_spikes, int_range(1, 1024));
   for (auto& k : s) k.optional = k.key.starts_with("chip.") && k.key != "chip.profile";
+}
 
+void add_task_keys(std::vector<key_spec>& s) {
   section<task_config>(s, "task", &run_config::task)
       .add("name", &task_config::name,
            one_of({"sine", "evidence", "delayed_xor", "copy", "decision", "dms", "file", "none"}))
@@ -365,12 +371,14 @@ std::vector<key_spec> make_schema() {
       .add("input_rate", &task_config::input_rate, non_negative())
       .add("delay", &task_config::delay, int_range(0))
       .add("coherence", &task_config::coherence, real(bound{0.0, false}, bound{1.0, false}));
+}
 
+void add_train_keys(std::vector<key_spec>& s) {
   section<train_config>(s, "train", &run_config::train)
       .add("rule", &train_config::rule, one_of({"eprop", "bptt", "none"}))
       .add("variant", &train_config::variant, one_of({"default", "nest_bsshslm_2020"}))
       .add("feedback", &train_config::feedback, one_of({"symmetric", "random"}))
-      .add("optimizer", &train_config::optimizer, one_of({"sgd", "adam"}))
+      .add("optimizer", &train_config::optimizer, one_of(names_of(optimizer_names)))
       .add("eta", &train_config::eta, non_negative())
       .add("adam_beta1", &train_config::adam_beta1, real(bound{0.0, false}, bound{1.0, true}))
       .add("adam_beta2", &train_config::adam_beta2, real(bound{0.0, false}, bound{1.0, true}))
@@ -391,7 +399,9 @@ std::vector<key_spec> make_schema() {
                                       format_value(c.train.w_min));
            })
       .add("checkpoint_every", &train_config::checkpoint_every, int_range(0));
+}
 
+void add_floss_keys(std::vector<key_spec>& s) {
   section<floss_config>(s, "floss", &run_config::floss)
       .add("enabled", &floss_config::enabled, anything<bool>())
       .add("variant", &floss_config::variant, one_of({"bptt", "local"}))
@@ -409,7 +419,9 @@ std::vector<key_spec> make_schema() {
       .add("steps", &floss_config::steps, int_range(1))
       .add("eta", &floss_config::eta, non_negative())
       .add("batch", &floss_config::batch, int_range(1));
+}
 
+void add_lyapunov_keys(std::vector<key_spec>& s) {
   section<lyapunov_config>(s, "lyapunov", &run_config::lyapunov)
       .add("k", &lyapunov_config::k,
            [](const std::int64_t& v, const run_config& c) {
@@ -441,11 +453,15 @@ std::vector<key_spec> make_schema() {
       .add("twin", &lyapunov_config::twin, anything<bool>())
       .add("twin_epsilon", &lyapunov_config::twin_epsilon,
            real(bound{0.0, true}, bound{1.0, false}));
+}
 
+void add_record_keys(std::vector<key_spec>& s) {
   section<record_config>(s, "record", &run_config::record)
       .add("states", &record_config::states, anything<bool>())
       .add("spikes", &record_config::spikes, anything<bool>());
+}
 
+void add_nir_keys(std::vector<key_spec>& s) {
   section<nir_config>(s, "nir", &run_config::nir)
       .add("integrator", &nir_config::integrator, one_of({"exact", "euler"}))
       .add("reset", &nir_config::reset, one_of({"value", "subtract"}))
@@ -456,6 +472,24 @@ std::vector<key_spec> make_schema() {
                         : std::string("a number > 0 (seconds; 0 = network.dt / 1000)");
            })
       .add("recurrent", &nir_config::recurrent, anything<std::string>());
+}
+
+std::vector<key_spec> make_schema() {
+  std::vector<key_spec> s;
+  s.push_back(
+      {"seed",
+       field<std::int64_t>{[](run_config& c) -> std::int64_t& { return c.seed; }, int_range(0)},
+       {}});
+  add_network_keys(s);
+  add_neuron_keys(s);
+  add_readout_keys(s);
+  add_chip_keys(s);
+  add_task_keys(s);
+  add_train_keys(s);
+  add_floss_keys(s);
+  add_lyapunov_keys(s);
+  add_record_keys(s);
+  add_nir_keys(s);
   return s;
 }
 

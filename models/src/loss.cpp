@@ -8,10 +8,7 @@
 namespace chaoschip::models {
 
 loss_kind parse_loss(std::string_view name) {
-  if (name == "mse") return loss_kind::mse;
-  if (name == "cross_entropy") return loss_kind::cross_entropy;
-  throw parameter_error("readout.loss", "\"" + std::string(name) + "\"",
-                        "one of \"mse\", \"cross_entropy\"");
+  return parse_name(loss_names, name, "readout.loss");
 }
 
 readout_error compute_error(const Eigen::MatrixXd& y, const Eigen::MatrixXd& target,

@@ -254,10 +254,10 @@ constexpr capabilities nir_graded_can{.jacobian = true, .floss_local = true};
 // clang-format off
 const std::array<model_descriptor, 10>& table() {
   static const std::array<model_descriptor, 10> t{{
-    {model_kind::rate, "rate", "leaky rate map h <- (1 - alpha) h + alpha input, r = phi(h)", rate_params, rate_choices, rate_can, rate_learning, make_rate_pop},
-    {model_kind::rate_ode, "rate_ode", "tau dh/dt = -h + W phi(h) + u (Boost.Odeint)", rate_ode_params, rate_ode_choices, rate_ode_can, rate_ode_learning, make_rate_ode_pop},
-    {model_kind::lif, "lif", "leaky integrate-and-fire (delta or exponential synapses)", lif_params, lif_choices, lif_can, plain_lif_learning, make_lif_pop},
-    {model_kind::alif, "alif", "lif with an adaptive threshold", alif_params, lif_choices, lif_can, alif_learning, make_alif_pop},
+    {model_kind::rate, "rate", "leaky rate map h <- (1 - alpha) h + alpha input, r = phi(h)", rate_params, rate_choices, rate_can, rate_learning, make_rate_pop, true},
+    {model_kind::rate_ode, "rate_ode", "tau dh/dt = -h + W phi(h) + u (Boost.Odeint)", rate_ode_params, rate_ode_choices, rate_ode_can, rate_ode_learning, make_rate_ode_pop, true},
+    {model_kind::lif, "lif", "leaky integrate-and-fire (delta or exponential synapses)", lif_params, lif_choices, lif_can, plain_lif_learning, make_lif_pop, true},
+    {model_kind::alif, "alif", "lif with an adaptive threshold", alif_params, lif_choices, lif_can, alif_learning, make_alif_pop, true},
     {model_kind::nir_lif, "nir_lif", "NIR LIF: tau dv/dt = v_leak - v + r I", nir_lif_params, spiking_nir_choices, nir_spiking_can, nullptr, make_nir_lif_pop},
     {model_kind::cuba_lif, "cuba_lif", "NIR CubaLIF: tau_syn di/dt = -i + w_in I, tau_mem dv/dt = v_leak - v + r i", cuba_lif_params, spiking_nir_choices, nir_spiking_can, nullptr, make_cuba_lif_pop},
     {model_kind::if_neuron, "if_neuron", "NIR IF: dv/dt = r I", if_params, if_choices, nir_spiking_can, nullptr, make_if_pop},
@@ -347,6 +347,13 @@ std::string model_names() {
   std::string s;
   for (const auto& d : table()) s += (s.empty() ? "\"" : ", \"") + std::string(d.name) + "\"";
   return s;
+}
+
+std::vector<std::string> config_model_names() {
+  std::vector<std::string> out;
+  for (const auto& d : table())
+    if (d.config_network) out.emplace_back(d.name);
+  return out;
 }
 
 model_kind parse_model(std::string_view name) {

@@ -19,36 +19,19 @@ constexpr std::uint64_t mix(std::uint64_t z) noexcept {  // splitmix64 finaliser
 }  // namespace
 
 rounding parse_rounding(std::string_view name, const char* key) {
-  if (name == "nearest") return rounding::nearest;
-  if (name == "toward_zero") return rounding::toward_zero;
-  if (name == "floor") return rounding::floor;
-  if (name == "stochastic") return rounding::stochastic;
-  throw parameter_error(key, "\"" + std::string(name) + "\"",
-                        "one of \"nearest\", \"toward_zero\", \"floor\", \"stochastic\"");
+  return parse_name(rounding_names, name, key);
 }
 
 overflow parse_overflow(std::string_view name, const char* key) {
-  if (name == "wrap") return overflow::wrap;
-  if (name == "saturate") return overflow::saturate;
-  throw parameter_error(key, "\"" + std::string(name) + "\"", "one of \"wrap\", \"saturate\"");
+  return parse_name(overflow_names, name, key);
 }
 
 std::string_view to_string(rounding r) noexcept {
-  switch (r) {
-    case rounding::nearest:
-      return "nearest";
-    case rounding::toward_zero:
-      return "toward_zero";
-    case rounding::floor:
-      return "floor";
-    case rounding::stochastic:
-      return "stochastic";
-  }
-  return "?";
+  return name_of(rounding_names, r);
 }
 
 std::string_view to_string(overflow o) noexcept {
-  return o == overflow::wrap ? "wrap" : "saturate";
+  return name_of(overflow_names, o);
 }
 
 void validate(const fixed_format& f, const std::string& key) {

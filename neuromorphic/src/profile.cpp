@@ -16,70 +16,27 @@ void require(bool ok, const char* key, int value, const char* expected) {
 }  // namespace
 
 std::string_view to_string(kernel_kind k) noexcept {
-  switch (k) {
-    case kernel_kind::float64:
-      return "float64";
-    case kernel_kind::fixed:
-      return "fixed";
-    case kernel_kind::loihi:
-      return "loihi";
-    case kernel_kind::xylo:
-      return "xylo";
-  }
-  return "?";
+  return name_of(kernel_names, k);
 }
 
 std::string_view to_string(quantizer_kind q) noexcept {
-  switch (q) {
-    case quantizer_kind::none:
-      return "none";
-    case quantizer_kind::per_tensor:
-      return "per_tensor";
-    case quantizer_kind::per_row:
-      return "per_row";
-    case quantizer_kind::shift:
-      return "shift";
-    case quantizer_kind::lava:
-      return "lava";
-    case quantizer_kind::rockpool_global:
-      return "rockpool_global";
-    case quantizer_kind::rockpool_channel:
-      return "rockpool_channel";
-  }
-  return "?";
+  return name_of(quantizer_names, q);
 }
 
 std::string_view to_string(update_mode m) noexcept {
-  switch (m) {
-    case update_mode::direct:
-      return "direct";
-    case update_mode::shadow:
-      return "shadow";
-  }
-  return "?";
+  return name_of(update_mode_names, m);
 }
 
 update_mode parse_update_mode(std::string_view name) {
-  for (auto m : {update_mode::direct, update_mode::shadow})
-    if (to_string(m) == name) return m;
-  throw parameter_error("chip.update_mode", quoted(name), "one of \"direct\", \"shadow\"");
+  return parse_name(update_mode_names, name, "chip.update_mode");
 }
 
 kernel_kind parse_kernel(std::string_view name) {
-  for (auto k : {kernel_kind::float64, kernel_kind::fixed, kernel_kind::loihi, kernel_kind::xylo})
-    if (to_string(k) == name) return k;
-  throw parameter_error("chip.kernel", quoted(name),
-                        "one of \"float64\", \"fixed\", \"loihi\", \"xylo\"");
+  return parse_name(kernel_names, name, "chip.kernel");
 }
 
 quantizer_kind parse_quantizer(std::string_view name) {
-  for (auto q : {quantizer_kind::none, quantizer_kind::per_tensor, quantizer_kind::per_row,
-                 quantizer_kind::shift, quantizer_kind::lava, quantizer_kind::rockpool_global,
-                 quantizer_kind::rockpool_channel})
-    if (to_string(q) == name) return q;
-  throw parameter_error("chip.quantizer", quoted(name),
-                        "one of \"none\", \"per_tensor\", \"per_row\", \"shift\", \"lava\", "
-                        "\"rockpool_global\", \"rockpool_channel\"");
+  return parse_name(quantizer_names, name, "chip.quantizer");
 }
 
 const std::vector<chip_profile>& builtin_profiles() {

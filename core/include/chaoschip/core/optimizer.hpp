@@ -10,9 +10,13 @@
 
 #include <Eigen/Core>
 
+#include "chaoschip/core/enum_names.hpp"
+
 namespace chaoschip {
 
 enum class optimizer_kind { sgd, adam };
+inline constexpr enum_table<optimizer_kind, 2> optimizer_names{
+    {{optimizer_kind::sgd, "sgd"}, {optimizer_kind::adam, "adam"}}};
 
 struct optimizer_settings {
   optimizer_kind kind = optimizer_kind::sgd;

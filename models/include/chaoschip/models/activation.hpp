@@ -4,9 +4,13 @@
 
 #include <Eigen/Core>
 
+#include "chaoschip/core/enum_names.hpp"
+
 namespace chaoschip::models {
 
 enum class activation { tanh, relu, linear };
+inline constexpr enum_table<activation, 3> activation_names{
+    {{activation::tanh, "tanh"}, {activation::relu, "relu"}, {activation::linear, "linear"}}};
 
 activation parse_activation(std::string_view var);  // parameter_error on neuron.phi
 std::string_view to_string(activation a) noexcept;

@@ -11,9 +11,13 @@
 
 #include <Eigen/Core>
 
+#include "chaoschip/core/enum_names.hpp"
+
 namespace chaoschip::models {
 
 enum class loss_kind { mse, cross_entropy };
+inline constexpr enum_table<loss_kind, 2> loss_names{
+    {{loss_kind::mse, "mse"}, {loss_kind::cross_entropy, "cross_entropy"}}};
 loss_kind parse_loss(std::string_view name);
 
 struct readout_error {

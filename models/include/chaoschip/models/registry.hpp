@@ -90,6 +90,9 @@ struct model_descriptor {
   // nullptr: no learning rule applies.
   learning_constants (*learning)(const parameter_values&, double dt, std::size_t n);
   std::unique_ptr<population> (*make)(const parameter_values&, double dt, std::size_t n);
+  // network.model may name it (its parameters are [neuron] keys); the NIR models come
+  // from graphs only.
+  bool config_network = false;
 };
 
 std::span<const model_descriptor> model_registry() noexcept;
@@ -98,6 +101,8 @@ const model_descriptor& describe(model_kind kind);
 model_kind parse_model(std::string_view name);
 std::string_view to_string(model_kind kind) noexcept;
 std::string model_names();  // "\"rate\", \"rate_ode\", ..." for error messages
+// The names network.model accepts (config_network), in registry order.
+std::vector<std::string> config_model_names();
 
 // Checks every given value against the descriptor (unknown names, ranges, per-neuron
 // arrays, choices): parameter_error with the key neuron.<name>, the value and the range.

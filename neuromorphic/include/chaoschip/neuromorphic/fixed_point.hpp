@@ -13,10 +13,19 @@
 
 #include <Eigen/Core>
 
+#include "chaoschip/core/enum_names.hpp"
+
 namespace chaoschip::neuromorphic {
 
 enum class rounding { nearest, toward_zero, floor, stochastic };
 enum class overflow { wrap, saturate };
+
+inline constexpr enum_table<rounding, 4> rounding_names{{{rounding::nearest, "nearest"},
+                                                         {rounding::toward_zero, "toward_zero"},
+                                                         {rounding::floor, "floor"},
+                                                         {rounding::stochastic, "stochastic"}}};
+inline constexpr enum_table<overflow, 2> overflow_names{
+    {{overflow::wrap, "wrap"}, {overflow::saturate, "saturate"}}};
 
 rounding parse_rounding(std::string_view name, const char* key = "chip.rounding");
 overflow parse_overflow(std::string_view name, const char* key = "chip.overflow");

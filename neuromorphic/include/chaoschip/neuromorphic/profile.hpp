@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chaoschip/core/enum_names.hpp"
 #include "chaoschip/neuromorphic/fixed_point.hpp"
 
 namespace chaoschip::neuromorphic {
@@ -53,6 +54,22 @@ struct chip_profile {
   update_mode updates = update_mode::direct;  // where learning updates accumulate
   bool operator==(const chip_profile&) const = default;
 };
+
+// The names of the enums (config values, messages, `chaoschip chips`, docs).
+inline constexpr enum_table<kernel_kind, 4> kernel_names{{{kernel_kind::float64, "float64"},
+                                                          {kernel_kind::fixed, "fixed"},
+                                                          {kernel_kind::loihi, "loihi"},
+                                                          {kernel_kind::xylo, "xylo"}}};
+inline constexpr enum_table<quantizer_kind, 7> quantizer_names{
+    {{quantizer_kind::none, "none"},
+     {quantizer_kind::per_tensor, "per_tensor"},
+     {quantizer_kind::per_row, "per_row"},
+     {quantizer_kind::shift, "shift"},
+     {quantizer_kind::lava, "lava"},
+     {quantizer_kind::rockpool_global, "rockpool_global"},
+     {quantizer_kind::rockpool_channel, "rockpool_channel"}}};
+inline constexpr enum_table<update_mode, 2> update_mode_names{
+    {{update_mode::direct, "direct"}, {update_mode::shadow, "shadow"}}};
 
 std::string_view to_string(kernel_kind k) noexcept;
 std::string_view to_string(quantizer_kind q) noexcept;
