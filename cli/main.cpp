@@ -147,9 +147,9 @@ struct run_args {
 
 // A word as a POSIX shell reads it back: single-quoted unless it is plain.
 std::string shell_word(const std::string& w) {
-  const bool plain = !w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
-                                                       "OPQRSTUVWXYZ0123456789_./=:,+-@%") ==
-                                       std::string::npos;
+  const bool plain = !w.empty() && w.find_first_not_of(
+                                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+                                       "OPQRSTUVWXYZ0123456789_./=:,+-@%") == std::string::npos;
   if (plain) return w;
   std::string q = "'";
   for (char c : w) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -225,9 +225,14 @@ int cmd_run(const run_args& a) {
             t.numbers[0].second[i], t.strings[0].second[i], t.numbers[1].second[i],
             t.numbers[2].second[i], t.numbers[3].second[i]);
     }
-    std::cout << fmt::format("wrote {} ({} network, {} recurrent neurons, {} steps{}, {:.2f} s)\n",
-                             a.output, cfg.network.model, cfg.network.n_rec,
-                             std::get<std::int64_t>(data.root_attributes.at("steps")), loss, s);
+    const auto steps = std::get<std::int64_t>(data.root_attributes.at("steps"));
+    if (data.graph)
+      std::cout << fmt::format("wrote {} (NIR graph {}, {} steps, {:.2f} s)\n", a.output,
+                               fs::path(cfg.network.file).filename().string(), steps, s);
+    else
+      std::cout << fmt::format(
+          "wrote {} ({} network, {} recurrent neurons, {} steps{}, {:.2f} s)\n", a.output,
+          cfg.network.model, cfg.network.n_rec, steps, loss, s);
   }
   return 0;
 }
@@ -422,7 +427,7 @@ int cmd_sweep(sweep_args& a) {
     // The table of every point, and the points running at once, before expanding them.
     double count = static_cast<double>(a.spec.seeds);
     for (const auto& g : a.spec.grid) count *= static_cast<double>(g.values.size());
-    const unsigned threads = a.jobs > 0        ? static_cast<unsigned>(a.jobs)
+    const unsigned threads = a.jobs > 0       ? static_cast<unsigned>(a.jobs)
                              : mpi.size() > 1 ? 1u
                                               : std::thread::hardware_concurrency();
     check_resources(

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "chaoschip/experiment/graph_runner.hpp"
 #include "chaoschip/experiment/lyapunov.hpp"
 
 namespace chaoschip::experiment {
@@ -15,6 +16,7 @@ using namespace chaoschip::io;
 run_data run_experiment(const run_config& c, const progress_fn& progress, thread_pool* pool,
                         const training_control& control) {
   const plan p = lower(c);
+  if (p.graph) return run_graph(p, progress, pool);
   built_network b = build(p);
   run_data out = train(p, b, progress, control);
   for (const auto& when : p.learning.lyapunov_when)

@@ -54,7 +54,7 @@ weight_set make_initial_weights(const run_config& c) {
   return w;
 }
 
-std::unique_ptr<models::task> make_task(const run_config& c) {
+std::unique_ptr<models::task> make_task(const run_config& c, bool require_target) {
   const auto n_in = static_cast<std::size_t>(c.network.n_in);
   const auto n_out = static_cast<std::size_t>(c.network.n_out);
   const auto steps = static_cast<std::size_t>(c.task.steps);
@@ -75,7 +75,7 @@ std::unique_ptr<models::task> make_task(const run_config& c) {
     return models::make_generated_task(c.task.name, p);
   }
   if (c.task.name == "file") {
-    auto cases = read_case_task(c.task.file, c.network.n_in, c.network.n_out);
+    auto cases = read_case_task(c.task.file, c.network.n_in, c.network.n_out, require_target);
     std::vector<models::sequence> seqs;
     for (auto& cs : cases) {
       models::sequence s;

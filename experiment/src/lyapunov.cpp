@@ -197,6 +197,80 @@ lyapunov_data measure_lyapunov(const run_config& c, const chip_plan& chip, const
   return d;
 }
 
+namespace {
+
+// What drives a graph's recurrent population: its recurrence, the Input's projection,
+// the biases. Throws when anything else does.
+struct graph_drive {
+  std::unique_ptr<projection> w_rec, w_in;
+  Eigen::VectorXd bias;
+};
+
+graph_drive drive_of(const graph_plan& g, std::size_t r) {
+  const auto& name = g.populations[r].name;
+  graph_drive d;
+  d.bias = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(g.populations[r].n));
+  for (const auto& [target, b] : g.biases)
+    if (target == r) d.bias += b;
+  for (const auto& p : g.projections) {
+    if (p.target != r) continue;
+    if (p.source == r && p.delay == 1) {
+      d.w_rec = std::make_unique<dense_projection>(p.weights);
+    } else if (p.source == g.input && p.delay == 0) {
+      d.w_in = std::make_unique<dense_projection>(p.weights);
+    } else {
+      throw parameter_error(
+          "nir.recurrent", "\"" + name + "\"",
+          "a population driven only by the graph's Input (without delay) and "
+          "its own recurrence (one step), for Lyapunov spectra in this version; '" +
+              g.populations[p.source].name + "' drives it too");
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+lyapunov_data measure_graph_lyapunov(const run_config& c, const graph_plan& g, models::task& task,
+                                     thread_pool* pool) {
+  const std::size_t r = g.recurrent.value();
+  const graph_population& rp = g.populations[r];
+  const graph_drive d = drive_of(g, r);
+  auto pop = models::make_population(rp.model, rp.values, g.dt, rp.n);
+  if (static_cast<std::size_t>(c.lyapunov.k) > pop->tangent_dim())
+    throw parameter_error("lyapunov.k", std::to_string(c.lyapunov.k),
+                          fmt::format("an integer in [1, {}] (the state dimension of '{}')",
+                                      pop->tangent_dim(), rp.name));
+  std::shared_ptr<const models::sequence> drive;
+  if (c.lyapunov.input == "task" && c.task.name != "none")
+    drive = std::make_shared<const models::sequence>(task.get(0));
+  population_tangent_system::input_fn input = [&d, drive](std::int64_t t,
+                                                          Eigen::Ref<Eigen::VectorXd> in) {
+    in += d.bias;
+    if (!drive || drive->steps() == 0 || !d.w_in) return;
+    d.w_in->deliver_spikes(drive->input_spikes[static_cast<std::size_t>(t) % drive->steps()],
+                           in.data());
+  };
+  // The initial state: v ~ initial_scale v_threshold N(0, 1) (the mean threshold; 1 for
+  // graded models), from the stream "lyapunov.initial".
+  pop->reset();
+  const auto th = rp.values.numbers.find("v_threshold");
+  const double scale =
+      c.lyapunov.initial_scale * (th == rp.values.numbers.end() ? 1.0 : th->second.mean());
+  random_stream rng(
+      static_cast<std::uint64_t>(c.lyapunov.initial_seed >= 0 ? c.lyapunov.initial_seed : c.seed),
+      "lyapunov.initial");
+  Eigen::VectorXd x(static_cast<Eigen::Index>(rp.n));
+  for (auto& v : x) v = scale * rng.normal();
+  pop->set_variable("v", x);
+  population_tangent_system sys(*pop, d.w_rec.get(), std::move(input));
+  const lyapunov_options o = options_of(c, pool);
+  lyapunov_data out = data_of(lyapunov_spectrum(sys, o), c, o);
+  out.jacobian = pop->output() == output_kind::spikes ? "surrogate" : "exact";
+  out.source = "simulated";
+  return out;
+}
+
 lyapunov_data lyapunov_from_log(const run_config& c, const weight_set& w, const state_log& log,
                                 thread_pool* pool, const step_progress& progress) {
   // A LIF log gives v (and i_syn, a); the spikes and pseudo-derivative follow from them,

@@ -7,6 +7,9 @@
 #include "chaoschip/experiment/factory.hpp"
 #include "chaoschip/experiment/model_binding.hpp"
 #include "chaoschip/io/chip.hpp"
+#include "chaoschip/io/nir.hpp"
+
+#include <fmt/format.h>
 
 namespace chaoschip::experiment {
 
@@ -129,7 +132,63 @@ learning_plan learning_plan_of(const run_config& c) {
 
 }  // namespace
 
+namespace {
+
+// "input (Input, 12) -> lif1 (CubaLIF, 38, recurrent) -> ...": what a message says a graph is.
+std::string shape_of(const graph_plan& g) {
+  std::string out;
+  for (std::size_t i = 0; i < g.populations.size(); ++i) {
+    const auto& p = g.populations[i];
+    std::string_view type = "Input";
+    for (const auto& node : g.graph.nodes)
+      if (node.name == p.name) type = io::to_string(node.type);
+    out += fmt::format("{}{} ({}, {}{})", out.empty() ? "" : " -> ", p.name, type, p.n,
+                       g.recurrent == i ? ", recurrent" : "");
+  }
+  return out;
+}
+
+io::nir_config nir_options(const run_config& c) {
+  io::nir_config o = c.nir;
+  o.dt = nir_step(c);
+  return o;
+}
+
+// A NIR graph to simulate: lowered into populations and projections (graph.hpp); the task
+// as wide as its Input.
+plan lower_nir(const run_config& c) {
+  plan p;
+  p.chip = chip_plan_of(c);
+  if (p.chip.backend->quantises() || !p.chip.backend->float_models())
+    throw parameter_error("chip.profile", quoted(c.chip.profile),
+                          "\"float64\" for a NIR graph outside the trainable shape (chip "
+                          "profiles apply to graphs chaoschip can lower to its recurrent network)");
+  auto graph = std::make_shared<graph_plan>(lower_graph(read_nir(c.network.file), nir_options(c)));
+  if (c.train.rule != "none")
+    throw parameter_error("train.rule", quoted(c.train.rule),
+                          "\"none\" for this graph: e-prop and BPTT train Input -> Affine/Linear "
+                          "-> a recurrent spiking layer -> Affine/Linear -> LI/CubaLI readout; "
+                          "the graph is " +
+                              shape_of(*graph));
+  if (c.floss.enabled)
+    throw parameter_error("floss.enabled", "true",
+                          "false for a NIR graph outside the trainable shape");
+  run_config sized = c;
+  sized.network.n_in = static_cast<std::int64_t>(graph->populations[graph->input].n);
+  sized.network.n_out = std::max<std::int64_t>(static_cast<std::int64_t>(graph->n_out), 1);
+  p.config = c;
+  p.config_toml = to_toml(c);
+  p.task = make_task(sized, false);
+  p.learning = learning_plan_of(c);
+  p.learning.has_target = false;  // a graph has no readout to take a loss of
+  p.graph = std::move(graph);
+  return p;
+}
+
+}  // namespace
+
 plan lower(const run_config& c) {
+  if (c.network.source == "nir") return lower_nir(c);
   plan p;
   p.chip = chip_plan_of(c);
   check_supported(c, *p.chip.backend);

@@ -71,7 +71,7 @@ weight_set read_case_weights(const std::string& path, std::int64_t n_in, std::in
 }
 
 std::vector<case_sequence> read_case_task(const std::string& path, std::int64_t n_in,
-                                          std::int64_t n_out) {
+                                          std::int64_t n_out, bool require_target) {
   const auto held = h5::lock();
   const H5::H5File f = h5::open_read(path);
   return h5::guard(path, h5::reading, [&] {
@@ -104,12 +104,17 @@ std::vector<case_sequence> read_case_task(const std::string& path, std::int64_t 
             ? fmt::format("input_spikes has S = {} sequences of T = {} steps", sequences, steps)
             : fmt::format("input_spikes has T = {} steps", steps);
 
-    h5::expect_shape(path, "target",
-                     h5::open_dataset(f, path, "target", {H5T_FLOAT, H5T_INTEGER}).second,
-                     with(static_cast<hsize_t>(n_out)),
-                     fmt::format("{}, network.n_out = {}", lead_why, n_out));
-    const auto target = h5::read_dataset<double>(f, path, "target", {H5T_FLOAT, H5T_INTEGER});
-    h5::expect_finite(path, "target", target);
+    const bool has_target = require_target || h5::exists(f, "target");
+    if (!has_target) n_out = 0;  // simulation only: no target, no loss
+    h5::array<double> target;
+    if (has_target) {
+      h5::expect_shape(path, "target",
+                       h5::open_dataset(f, path, "target", {H5T_FLOAT, H5T_INTEGER}).second,
+                       with(static_cast<hsize_t>(n_out)),
+                       fmt::format("{}, network.n_out = {}", lead_why, n_out));
+      target = h5::read_dataset<double>(f, path, "target", {H5T_FLOAT, H5T_INTEGER});
+      h5::expect_finite(path, "target", target);
+    }
 
     std::vector<std::int64_t> window(sequences * steps, 1);
     if (h5::exists(f, "learning_window")) {
@@ -128,8 +133,9 @@ std::vector<case_sequence> read_case_task(const std::string& path, std::int64_t 
           spikes.values.begin() + static_cast<std::ptrdiff_t>(s * steps * n_in);
       result[s].input_spikes.resize(t, n_in);
       std::transform(first_spike, first_spike + t * n_in, result[s].input_spikes.data(), to_byte);
-      result[s].target =
-          Eigen::Map<const row_matrix>(target.values.data() + s * steps * n_out, t, n_out);
+      if (has_target)
+        result[s].target =
+            Eigen::Map<const row_matrix>(target.values.data() + s * steps * n_out, t, n_out);
       const auto first_window = window.begin() + static_cast<std::ptrdiff_t>(s * steps);
       result[s].learning_window.resize(steps);
       std::transform(first_window, first_window + t, result[s].learning_window.begin(), to_byte);

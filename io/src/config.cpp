@@ -280,14 +280,21 @@ std::vector<key_spec> make_schema() {
       .add("init", &network_config::init, one_of({"gaussian", "orthogonal", "file"}))
       .add("autapses", &network_config::autapses, anything<bool>())
       .add("dt", &network_config::dt, positive())
-      .add("file", &network_config::file,
-           needed_when_file(
-               "network.init",
-               [](const run_config& c) -> const std::string& { return c.network.init; }),
-           "network.init")
+      .add(
+          "file", &network_config::file,
+          [](const std::string& v, const run_config& c) {
+            if (!v.empty()) return std::string();
+            if (c.network.source == "nir")
+              return std::string("a non-empty path (the .nir graph, network.source = \"nir\")");
+            return c.network.init == "file"
+                       ? std::string("a non-empty path (required when network.init = \"file\")")
+                       : std::string();
+          },
+          "network.init")
       .add("delay_rec", &network_config::delay_rec, int_range(1, 1000))
       .add("connectivity", &network_config::connectivity, one_of({"dense", "sparse"}))
-      .add("input_gain", &network_config::input_gain, non_negative());
+      .add("input_gain", &network_config::input_gain, non_negative())
+      .add("source", &network_config::source, one_of({"config", "nir"}));
 
   section<neuron_config>(s, "neuron", &run_config::neuron)
       .add("tau_m", &neuron_config::tau_m, positive())
@@ -345,8 +352,7 @@ std::vector<key_spec> make_schema() {
       .add("overflow", &chip_config::overflow, one_of({"wrap", "saturate"}))
       .add("accumulator_bits", &chip_config::accumulator_bits, int_range(0, 48))
       .add("max_spikes", &chip_config::max_spikes, int_range(1, 1024));
-  for (auto& k : s)
-    k.optional = k.key.starts_with("chip.") && k.key != "chip.profile";
+  for (auto& k : s) k.optional = k.key.starts_with("chip.") && k.key != "chip.profile";
 
   section<task_config>(s, "task", &run_config::task)
       .add("name", &task_config::name,
@@ -377,11 +383,13 @@ std::vector<key_spec> make_schema() {
       .add("momentum", &train_config::momentum, real(bound{0.0, false}, bound{1.0, true}))
       .add("reset_gradient", &train_config::reset_gradient, anything<bool>())
       .add("w_min", &train_config::w_min, real())
-      .add("w_max", &train_config::w_max, [](const double& v, const run_config& c) {
-        return std::isfinite(v) && v > c.train.w_min
-                   ? std::string()
-                   : fmt::format("a finite number > train.w_min = {}", format_value(c.train.w_min));
-      })
+      .add("w_max", &train_config::w_max,
+           [](const double& v, const run_config& c) {
+             return std::isfinite(v) && v > c.train.w_min
+                        ? std::string()
+                        : fmt::format("a finite number > train.w_min = {}",
+                                      format_value(c.train.w_min));
+           })
       .add("checkpoint_every", &train_config::checkpoint_every, int_range(0));
 
   section<floss_config>(s, "floss", &run_config::floss)
@@ -437,6 +445,17 @@ std::vector<key_spec> make_schema() {
   section<record_config>(s, "record", &run_config::record)
       .add("states", &record_config::states, anything<bool>())
       .add("spikes", &record_config::spikes, anything<bool>());
+
+  section<nir_config>(s, "nir", &run_config::nir)
+      .add("integrator", &nir_config::integrator, one_of({"exact", "euler"}))
+      .add("reset", &nir_config::reset, one_of({"value", "subtract"}))
+      .add("dt", &nir_config::dt,
+           [](const double& v, const run_config&) {
+             return v == 0.0 || (std::isfinite(v) && v > 0.0)
+                        ? std::string()
+                        : std::string("a number > 0 (seconds; 0 = network.dt / 1000)");
+           })
+      .add("recurrent", &nir_config::recurrent, anything<std::string>());
   return s;
 }
 
@@ -662,11 +681,26 @@ void apply_override(toml::table& root, const std::string& text) {
   t->insert_or_assign(path->back(), std::move(leaf));  // moving keeps the "--set" source
 }
 
+// network.dt (ms) and nir.dt (s) name one step: nir.dt given alone sets network.dt; both
+// given must agree. nir.dt = 0 stays: it means network.dt / 1000 (nir_step).
+void resolve_step(run_config& config, const location_map& locations) {
+  if (config.nir.dt == 0.0) return;
+  const double ms = config.nir.dt * 1000.0;
+  if (locations.contains("network.dt") &&
+      std::abs(config.network.dt - ms) > 1e-9 * std::max(ms, config.network.dt)) {
+    throw parameter_error("nir.dt", format_value(config.nir.dt),
+                          fmt::format("network.dt / 1000 = {} s (network.dt is in ms, nir.dt in "
+                                      "s; give one of them, or both alike)",
+                                      format_value(config.network.dt / 1000.0)),
+                          locations.at("nir.dt"));
+  }
+  if (!locations.contains("network.dt")) config.network.dt = ms;
+}
+
 // Relative paths in a file name files next to it (base_dir); those given with --set, files
 // in the current directory. They are stored absolute, so the config in a run file names
 // the same files from any directory.
-void resolve_paths(run_config& config, const location_map& locations,
-                   const std::string& base_dir) {
+void resolve_paths(run_config& config, const location_map& locations, const std::string& base_dir) {
   namespace fs = std::filesystem;
   const auto resolve = [&](const std::string& key, std::string& value) {
     if (value.empty() || fs::path(value).is_absolute()) return;
@@ -694,6 +728,7 @@ run_config parse_config(std::string_view toml_text, std::string_view source,
   location_map locations;
   fill(root, "", config, locations);
   validate(config, locations);
+  resolve_step(config, locations);
   resolve_paths(config, locations, base_dir);
   try {
     resolve_chip(config.chip);
@@ -706,6 +741,10 @@ run_config parse_config(std::string_view toml_text, std::string_view source,
     throw parameter_error(e.key(), e.value(), e.expected(), at->second);
   }
   return config;
+}
+
+double nir_step(const run_config& config) {
+  return config.nir.dt > 0.0 ? config.nir.dt : config.network.dt / 1000.0;
 }
 
 run_config load_config(const std::string& path, const std::vector<std::string>& overrides) {

@@ -529,6 +529,20 @@ nir_graph read_nir(const std::filesystem::path& path) {
   return h5::guard(file, h5::reading, [&] { return reader(file, h5file.openGroup("/")).read(); });
 }
 
+nir_graph read_nir_group(const std::string& file, const H5::Group& root) {
+  return reader(file, root).read();
+}
+
+std::optional<nir_graph> read_run_graph(const std::filesystem::path& path) {
+  const auto held = h5::lock();
+  const std::string file = path.string();
+  H5::H5File h5file = h5::open_read(file);
+  return h5::guard(file, h5::reading, [&]() -> std::optional<nir_graph> {
+    if (!h5::exists(h5file, "nir")) return std::nullopt;
+    return reader(file, h5file.openGroup("nir")).read();
+  });
+}
+
 bool is_nir_file(const std::filesystem::path& path) {
   std::string extension = path.extension().string();
   std::transform(extension.begin(), extension.end(), extension.begin(),

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <H5Cpp.h>
+
 #include "chaoschip/io/nir.hpp"
 
 namespace chaoschip::io {
@@ -23,5 +25,11 @@ std::string supported_nir_types();
 
 // "[2, 3]"
 std::string format_nir_shape(const std::vector<std::int64_t>& shape);
+
+// A graph in NIR's layout inside `root` (`version`, `node/...`): a .nir file's root, or a
+// run file's /nir group (the graph a run simulated). The caller holds the HDF5 lock and
+// guards the calls. Reading flattens and validates as read_nir does.
+void write_nir_group(const H5::Group& root, const nir_graph& graph);
+nir_graph read_nir_group(const std::string& file, const H5::Group& root);
 
 }  // namespace chaoschip::io

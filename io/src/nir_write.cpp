@@ -73,6 +73,16 @@ void write_edges(const H5::Group& graph, const std::vector<nir_edge>& edges) {
 
 }  // namespace
 
+void write_nir_group(const H5::Group& root, const nir_graph& graph) {
+  write_string(root, "version", std::string(nir_write_version));
+  const H5::Group node = create_ordered_group(root, "node");
+  write_string(node, "type", "NIRGraph");
+  const H5::Group nodes = create_ordered_group(node, "nodes");
+  for (const auto& n : graph.nodes) write_node(nodes, n);
+  write_edges(node, graph.edges);
+  write_metadata(node, graph.metadata);
+}
+
 void write_nir(const std::filesystem::path& path, const nir_graph& graph,
                const std::vector<std::string>& inputs, const std::string& command) {
   validate_nir(graph);
@@ -84,16 +94,7 @@ void write_nir(const std::filesystem::path& path, const nir_graph& graph,
                         "': a name cannot contain '/' or be '.' or '..' (HDF5 paths)");
   const auto held = h5::lock();
   h5::atomic_file out(target);
-  h5::guard(target, h5::writing, [&] {
-    const H5::Group root = out.file().openGroup("/");
-    write_string(root, "version", std::string(nir_write_version));
-    const H5::Group node = create_ordered_group(root, "node");
-    write_string(node, "type", "NIRGraph");
-    const H5::Group nodes = create_ordered_group(node, "nodes");
-    for (const auto& n : graph.nodes) write_node(nodes, n);
-    write_edges(node, graph.edges);
-    write_metadata(node, graph.metadata);
-  });
+  h5::guard(target, h5::writing, [&] { write_nir_group(out.file().openGroup("/"), graph); });
   out.commit();
 }
 

@@ -91,7 +91,8 @@ void check_output_directory(const std::string& dir) {
 
 std::vector<std::string> config_inputs(const run_config& config) {
   std::vector<std::string> files;
-  if (config.network.init == "file" && !config.network.file.empty())
+  if ((config.network.init == "file" || config.network.source == "nir") &&
+      !config.network.file.empty())
     files.push_back(config.network.file);
   if (config.task.name == "file" && !config.task.file.empty()) files.push_back(config.task.file);
   const std::string& profile = config.chip.profile;

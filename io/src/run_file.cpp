@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "h5.hpp"
+#include "nir_rules.hpp"
 
 namespace chaoschip::io {
 
@@ -163,6 +164,7 @@ void write_run_file(const std::string& path, const run_data& data) {
     if (data.initial) write_weights(f, "initial", *data.initial, chip ? &chip->initial : nullptr);
     if (data.final) write_weights(f, "final", *data.final, chip ? &chip->final : nullptr);
     if (chip) write_chip(f, *chip);
+    if (data.graph) write_nir_group(h5::require_group(f, "nir"), *data.graph);
     for (const auto& s : data.spikes) write_spikes(f, s);
     for (const auto& s : data.states) write_states(f, s);
     for (const auto& [population, attributes] : data.states_attributes)

@@ -235,11 +235,11 @@ TEST_CASE("recordables: every model's variables in their order, set/get, unknown
   CHECK(vars(nm::fixed_lif({})) == names{"v"});
   CHECK(vars(nm::fixed_lif({.alpha_syn = 5})) == names{"v", "i_syn"});
   CHECK(vars(nir_lif({}, 1.0)) == names{"v"});
-  CHECK(vars(cuba_lif({}, 1.0)) == names{"v", "i_syn"});
+  CHECK(vars(cuba_lif({}, 1.0)) == names{"v", "i"});
   CHECK(vars(if_neuron({}, 1.0)) == names{"v"});
   CHECK(vars(nir_integrator({}, 1.0)) == names{"v"});
   CHECK(vars(li({}, 1.0)) == names{"v"});
-  CHECK(vars(cuba_li({}, 1.0)) == names{"v", "i_syn"});
+  CHECK(vars(cuba_li({}, 1.0)) == names{"v", "i"});
 
   const Eigen::Vector3d x(0.01, 0.05, -0.02);
   {  // rate: setting h sets the output phi(h).

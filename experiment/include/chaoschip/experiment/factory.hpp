@@ -39,8 +39,9 @@ built_network build_network(const io::run_config& config, const io::weight_set& 
 // Initial weights per network.init (named random streams "weights.in", "weights.rec",
 // "weights.out", "weights.feedback" of the master seed, or the case file).
 io::weight_set make_initial_weights(const io::run_config& config);
-// The task per [task] (sine, none, generated tasks, file).
-std::unique_ptr<models::task> make_task(const io::run_config& config);
+// The task per [task] (sine, none, generated tasks, file). Without `require_target` a
+// case file may lack its target (simulation only).
+std::unique_ptr<models::task> make_task(const io::run_config& config, bool require_target = true);
 // A projection per network.connectivity (dense or CSR).
 std::unique_ptr<projection> make_projection(const io::run_config& config, const Eigen::MatrixXd& w);
 // The float LIF neuron a chip mapping starts from.

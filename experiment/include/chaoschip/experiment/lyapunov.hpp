@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "chaoschip/core/thread_pool.hpp"
+#include "chaoschip/experiment/graph.hpp"
 #include "chaoschip/experiment/plan.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/run_file.hpp"
@@ -27,6 +28,14 @@ io::lyapunov_data measure_lyapunov(const io::run_config& c, const chip_plan& chi
                                    const io::weight_set& w, thread_pool* pool = nullptr,
                                    io::state_log* log = nullptr,
                                    const step_progress& progress = {});
+
+// The spectrum of a NIR graph's recurrent population (graph.recurrent) with its own
+// recurrent projection, driven by the graph's Input (the task's first sequence, repeated,
+// when lyapunov.input = "task") and its constant biases. parameter_error ("nir.recurrent")
+// when other neuron populations drive it too, or its recurrence is delayed by more than a
+// step.
+io::lyapunov_data measure_graph_lyapunov(const io::run_config& c, const graph_plan& graph,
+                                         models::task& task, thread_pool* pool = nullptr);
 
 // The spectrum along a recorded trajectory of the recurrent layer: row r holds the state
 // before step t0 + r (attribute t0, default 0). The counted steps are the rows after

@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 
 #include "chaoschip/core/optimizer.hpp"
+#include "chaoschip/experiment/graph.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/run_file.hpp"
 #include "chaoschip/models/task.hpp"
@@ -81,6 +82,9 @@ struct plan {
   chip_plan chip;
   learning_plan learning;
   std::shared_ptr<models::task> task;
+  // network.source = "nir" (a graph that is not in the trainable shape): the graph's
+  // populations and projections, simulated by run_graph (graph_runner.hpp) instead.
+  std::shared_ptr<const graph_plan> graph;
 };
 
 // Checks what parsing cannot (what this build implements on the chosen kernel), throwing

@@ -28,7 +28,9 @@ struct case_sequence {
 
 // Reads input_spikes ([T,n_in] or [S,T,n_in] uint8), target ([T,n_out] or [S,T,n_out]
 // float64) and the optional learning_window ([T] or [S,T] uint8); returns the S sequences.
+// Without `require_target` a missing target is allowed (simulation only): the sequences'
+// targets are then empty.
 std::vector<case_sequence> read_case_task(const std::string& path, std::int64_t n_in,
-                                          std::int64_t n_out);
+                                          std::int64_t n_out, bool require_target = true);
 
 }  // namespace chaoschip::io

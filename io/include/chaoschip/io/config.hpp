@@ -23,6 +23,7 @@ struct network_config {
   std::int64_t delay_rec = 1;          // recurrent delay in steps (>= 1)
   std::string connectivity = "dense";  // dense | sparse (CSR projections)
   double input_gain = 1.0;             // W_in ~ input_gain N(0,1)/sqrt(n_in)
+  std::string source = "config";       // config (these keys) | nir (the graph in `file`)
 
   bool operator==(const network_config&) const = default;
 };
@@ -150,6 +151,15 @@ struct lyapunov_config {
   bool operator==(const lyapunov_config&) const = default;
 };
 
+// How a NIR graph (network.source = "nir") is simulated (docs/nir.md).
+struct nir_config {
+  std::string integrator = "exact";  // exact (zero-order hold) | euler
+  std::string reset = "value";       // value (to v_reset, as NIR says) | subtract
+  double dt = 0.0;                   // s; 0 = network.dt / 1000 (nir_step)
+  std::string recurrent;             // the population Lyapunov spectra are taken of ("" = found)
+  bool operator==(const nir_config&) const = default;
+};
+
 struct record_config {
   bool states = false;
   bool spikes = true;
@@ -168,6 +178,7 @@ struct run_config {
   floss_config floss;
   lyapunov_config lyapunov;
   record_config record;
+  nir_config nir;
 
   bool operator==(const run_config&) const = default;
 };
@@ -183,6 +194,9 @@ run_config parse_config(std::string_view toml_text, std::string_view source,
 // Reads and parses a file (file_error if it cannot be read); relative paths in it are
 // relative to its folder.
 run_config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// The step of a NIR graph in seconds: nir.dt, or network.dt / 1000 when it is 0.
+double nir_step(const run_config& config);
+
 // One key of the schema, as docs/config.md lists it.
 struct key_description {
   std::string key;            // dotted path

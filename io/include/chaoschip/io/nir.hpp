@@ -97,6 +97,10 @@ std::size_t nir_input_size(const nir_node& node);
 // nodes, then from the remaining nodes, in node and edge order): the recurrent edges.
 std::vector<bool> nir_recurrent_edges(const nir_graph& graph);
 
+// The graph a run file holds under /nir (a run of a NIR graph); nullopt when it has none.
+// file_error naming the file when it is not a readable run file or the graph is broken.
+std::optional<nir_graph> read_run_graph(const std::filesystem::path& path);
+
 // Whether `path` is meant as a NIR graph: named *.nir, or an HDF5 file with a root `node`.
 bool is_nir_file(const std::filesystem::path& path);
 

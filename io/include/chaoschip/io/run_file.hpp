@@ -13,6 +13,7 @@
 
 #include <Eigen/Core>
 
+#include "chaoschip/io/nir.hpp"
 #include "chaoschip/models/task.hpp"
 
 namespace chaoschip::io {
@@ -121,6 +122,8 @@ struct run_data {
   std::vector<double> train_loss;      // /train/loss when non-empty
   std::vector<double> train_accuracy;  // /train/accuracy when non-empty
   std::optional<chip_data> chip;
+  // The NIR graph a run simulated (network.source = "nir"): /nir in NIR's layout.
+  std::optional<nir_graph> graph;
   // Extra scalar attributes on the root: steps (int64), dt (float64), model, source.
   std::map<std::string, attribute_value> root_attributes;
 };

@@ -48,7 +48,7 @@ class cuba_li : public with_recordables<cuba_li> {
 
   static constexpr auto recordables() {
     using r = recordable<cuba_li>;
-    return std::array{r{"v", &state::y}, r{"i_syn", &state::i_syn}};
+    return std::array{r{"v", &state::y}, r{"i", &state::i_syn}};
   }
   const parameters& params() const noexcept { return p_; }
   const nir::cuba_propagator& propagator() const noexcept { return prop_; }

@@ -61,7 +61,7 @@ class cuba_lif : public with_recordables<cuba_lif> {
   static constexpr auto recordables() {
     using r = recordable<cuba_lif>;
     return std::array{
-        r{"v", &state::v, true, &cuba_lif::derive_from_membrane}, r{"i_syn", &state::i_syn},
+        r{"v", &state::v, true, &cuba_lif::derive_from_membrane}, r{"i", &state::i_syn},
         r{.name = "psi", .member = &state::psi, .settable = false, .recorded = false}};
   }
   const parameters& params() const noexcept { return p_; }

@@ -63,4 +63,22 @@ class poisson_source final : public population {
   std::size_t count_ = 0;
 };
 
+// A constant graded output (one unit per neuron, every step): the source of constant input
+// currents such as a NIR graph's Affine biases, delivered through a projection whose one
+// column is the bias.
+class constant_source final : public population {
+ public:
+  explicit constant_source(std::size_t n)
+      : value_(Eigen::VectorXd::Ones(static_cast<Eigen::Index>(n))) {}
+  std::string_view model() const noexcept override { return "constant"; }
+  std::size_t size() const noexcept override { return static_cast<std::size_t>(value_.size()); }
+  output_kind output() const noexcept override { return output_kind::graded; }
+  void reset() override {}
+  void step(std::int64_t, const Eigen::Ref<const Eigen::VectorXd>&) override {}
+  const Eigen::VectorXd& graded() const noexcept override { return value_; }
+
+ private:
+  Eigen::VectorXd value_;
+};
+
 }  // namespace chaoschip::models
