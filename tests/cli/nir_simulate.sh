@@ -23,7 +23,9 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 
 # config NAME GRAPH CASE INTEGRATOR RESET NIR_DT [EXTRA TOML LINES for [network]]:
-# writes NAME.toml (absolute paths: the same under either rule for relative ones).
+# writes NAME.toml (absolute paths: the same under either rule for relative ones). One
+# iteration: train.iterations (default 100) repeats the sequence, each recorded after the
+# last, so that the states would have 100 T rows.
 config() {
   cat > "$1.toml" <<EOF
 seed = 1
@@ -40,6 +42,7 @@ name = "file"
 file = "$work/$3"
 [train]
 rule = "none"
+iterations = 1
 [record]
 states = true
 spikes = true
@@ -84,13 +87,14 @@ check two-lif "$data" two_euler.h5 two_exact.h5
 import h5py, numpy as np
 h5py.File('narrow_case.h5', 'w')['input_spikes'] = np.zeros((10, 11), np.uint8)"
 config narrow "$data/braille_noDelay_bias_zero.nir" narrow_case.h5 euler value 1e-4
-expect_fail "11" "$exe" run narrow.toml -o bad.h5
-grep -q "12" err.txt || { echo "the width message names the graph's 12 inputs"; cat err.txt; exit 1; }
+expect_fail "input_spikes" "$exe" run narrow.toml -o bad.h5
+grep "11" err.txt | grep -q "12" ||
+  { echo "the width message names both widths, 11 and 12"; cat err.txt; exit 1; }
 config bad_dt "$data/lif_norse.nir" norse_case.h5 euler value 1e-4 "dt = 1.0"
-expect_fail "dt" "$exe" run bad_dt.toml -o bad.h5
+expect_fail "nir.dt" "$exe" run bad_dt.toml -o bad.h5
 config no_graph "$work/missing.nir" norse_case.h5 euler value 1e-4
 expect_fail "missing.nir" "$exe" run no_graph.toml -o bad.h5
 sed '/^file = ".*missing.nir"$/d' no_graph.toml > no_file_key.toml
-expect_fail "file" "$exe" run no_file_key.toml -o bad.h5
+expect_fail "network.file" "$exe" run no_file_key.toml -o bad.h5
 [ -z "$(ls bad.h5* 2> /dev/null)" ] || { echo "a failed run left an output file"; ls; exit 1; }
 echo "nir_simulate: all checks passed"

@@ -178,7 +178,7 @@ def cmd_braille(data, work):
                     with h5py.File(h5, "r") as run:
                         got_in = spike_raster(run, "input", BRAILLE_T, 12, dt_ms)
                         assert np.array_equal(got_in, x), f"{tag}: /spikes/input"
-                        got = {}
+                        got, worst = {}, 0.0
                         for node, n in ((rec, n_rec), (out, 7)):
                             z = spike_raster(run, node, BRAILLE_T, n, dt_ms)
                             bad = np.argwhere(z != want[node]["z"])
@@ -188,12 +188,13 @@ def cmd_braille(data, work):
                                 f" call in the reference {margin[node]:.2e})")
                             assert z.sum() > 0, f"{tag}: no spikes in {node}"
                             for var in ("v", "i"):
-                                close(state(run, node, var, BRAILLE_T, n), want[node][var], 1e-9,
-                                      f"{tag}: {node} {var}")
+                                worst = max(worst, close(state(run, node, var, BRAILLE_T, n),
+                                                         want[node][var], 1e-9,
+                                                         f"{tag}: {node} {var}"))
                             got[node] = z
                     spikes[(stem, name != stem, reset, integrator)] = [got[rec], got[out]]
                     print(f"{tag}: {int(got[rec].sum())} recurrent and {int(got[out].sum())}"
-                          f" output spikes, as the reference")
+                          f" output spikes, as the reference; v, i within {worst:.1e}")
     for (stem, sub, reset, integrator), z in spikes.items():
         if sub:
             flat = spikes[(stem, False, reset, integrator)]
