@@ -128,33 +128,37 @@ void with_flags(bool a, bool b, bool c, F&& f) {
   a ? second(std::true_type{}) : second(std::false_type{});
 }
 
-}  // namespace
+// Which presynaptic path each matrix takes (see eprop_settings::path); the readout's
+// presynaptic sum is event-driven when the spikes come as a list.
+struct presynaptic_paths {
+  bool in = false, rec = false, out = false;  // event-driven (else dense matrix products)
+};
 
-eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::MatrixXd& err,
-                                   std::size_t window_length, const Eigen::MatrixXd& feedback,
-                                   const eprop_settings& s) {
-  const activity x(tr.x, tr.x_events), z(tr.z, tr.z_events);
-  const Eigen::Index T = tr.psi.rows(), n_rec = tr.psi.cols(), n_in = x.size(), n_out = err.cols();
-  if (x.steps() != T || z.steps() != T || err.rows() != T)
-    throw error("eprop_gradients_of: trajectory lengths differ");
-  if (z.size() != n_rec || feedback.rows() != n_rec || feedback.cols() != n_out)
-    throw error("eprop_gradients_of: trajectory, error and feedback sizes differ");
-  eprop_gradients g;
-
-  // Which presynaptic path each matrix takes (see eprop_settings::path).
+presynaptic_paths paths_of(const activity& x, const activity& z, const eprop_settings& s) {
   auto event_path = [&](const activity& a) {
     if (s.presynaptic != eprop_settings::path::automatic)
       return s.presynaptic == eprop_settings::path::event;
     return a.density() < 0.25;
   };
   const bool chip_traces = s.trace_bits > 0;
-  const bool event_in = !chip_traces && event_path(x);
-  const bool event_rec = !chip_traces && event_path(z);
-  // The readout's presynaptic sum is event-driven when the spikes come as a list.
-  const bool event_out = z.events();
+  return {!chip_traces && event_path(x), !chip_traces && event_path(z), z.events()};
+}
 
-  // Forward: the presynaptic traces of the dense paths (and of the readout, dense z).
-  row_matrix_d zbar_in, zbar_rec, zbar_out, x_storage, z_storage;
+// The presynaptic traces of the dense paths, [T, n] (empty for the event paths).
+struct presynaptic_traces {
+  row_matrix_d in, rec, out;
+};
+
+presynaptic_traces forward_traces(const eprop_trajectory& tr, const activity& x, const activity& z,
+                                  const eprop_settings& s, presynaptic_paths paths) {
+  const bool event_in = paths.in, event_rec = paths.rec, event_out = paths.out;
+  const bool chip_traces = s.trace_bits > 0;
+  const Eigen::Index T = tr.psi.rows(), n_rec = tr.psi.cols(), n_in = x.size();
+  presynaptic_traces out;
+  row_matrix_d& zbar_in = out.in;
+  row_matrix_d& zbar_rec = out.rec;
+  row_matrix_d& zbar_out = out.out;
+  row_matrix_d x_storage, z_storage;
   if (!event_in || !event_rec || !event_out) {
     const row_matrix_d& xd = event_in ? tr.x : x.matrix(x_storage);
     const row_matrix_d& zd = event_rec && event_out ? tr.z : z.matrix(z_storage);
@@ -207,6 +211,95 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
       }
     }
   }
+  return out;
+}
+
+// NEST's late learning signal (see eprop_settings): for each such input p, ebar_rp[T-1] =
+// sum_j (1 - kappa) kappa^(T-1-j) psi_r[j] zbar_p[j] = c_z sum over p's spikes l of H_r[l],
+// with H[l] = G[l] + alpha H[l+1], G[j] = (1 - kappa) kappa^(T-1-j) psi[j]: one backward
+// filter shared by all late inputs instead of a T x n_rec pass per input.
+struct late_signal {
+  bool on = false;
+  std::vector<Eigen::Index> slot;  // per input: column of ebar, or -1
+  Eigen::MatrixXd ebar;            // [n_rec, distinct late inputs]
+};
+
+late_signal late_signal_of(const eprop_settings& s, Eigen::Index n_in, Eigen::Index n_rec) {
+  late_signal l;
+  l.on = !s.late_signal_inputs.empty();
+  if (!l.on) return l;
+  l.slot.assign(static_cast<std::size_t>(n_in), -1);
+  Eigen::Index distinct = 0;
+  for (auto p : s.late_signal_inputs) {
+    if (static_cast<Eigen::Index>(p) >= n_in)
+      throw error("eprop_gradients_of: late-signal input " + std::to_string(p) + " >= n_in");
+    if (l.slot[p] < 0) l.slot[p] = distinct++;
+  }
+  l.ebar = Eigen::MatrixXd::Zero(n_rec, distinct);
+  return l;
+}
+
+// L[j] = B E[j]. With one readout, B's column is returned and its error set in `e`
+// (multiplied in backward_step); else `learning` holds the sum and e = 1.
+inline const double* learning_signal(const Eigen::MatrixXd& feedback, const Eigen::MatrixXd& err,
+                                     Eigen::Index j, Eigen::VectorXd& learning, double& e) {
+  const Eigen::Index n_out = err.cols(), n_rec = feedback.rows();
+  if (n_out == 1) {
+    e = err(j, 0);
+    return feedback.col(0).data();
+  }
+  for (Eigen::Index k = 0; k < n_out; ++k) {
+    if (k == 0)
+      scale(learning.data(), feedback.col(k).data(), err(j, k), n_rec);
+    else
+      add_scaled(learning.data(), feedback.col(k).data(), err(j, k), n_rec);
+  }
+  e = 1.0;
+  return learning.data();
+}
+
+// The readout's event path: z_r[j] adds c_out sum_{i >= j} alpha_out^(i-j) E[i] to column r.
+void add_readout_events(const activity& z, Eigen::Index j, const Eigen::MatrixXd& err,
+                        double alpha_out, double c_out, Eigen::VectorXd& ebar_out,
+                        Eigen::VectorXd& c_ebar_out, Eigen::MatrixXd& w_out) {
+  const Eigen::Index n_out = err.cols();
+  for (Eigen::Index k = 0; k < n_out; ++k) {
+    ebar_out[k] = err(j, k) + alpha_out * ebar_out[k];
+    c_ebar_out[k] = c_out * ebar_out[k];
+  }
+  z.for_each(j, [&](Eigen::Index r, double count) {
+    double* col = w_out.col(r).data();
+    if (count == 1.0)
+      add(col, c_ebar_out.data(), n_out);
+    else
+      add_scaled(col, ebar_out.data(), c_out * count, n_out);
+  });
+}
+
+// Drops the product of ebar_rp[T-1] with the last learning signal (once per listing).
+void drop_last_late_product(const late_signal& late, const eprop_settings& s,
+                            const Eigen::MatrixXd& feedback, const Eigen::MatrixXd& err,
+                            Eigen::MatrixXd& w_in) {
+  const Eigen::VectorXd last = feedback * err.row(err.rows() - 1).transpose();
+  for (auto p : s.late_signal_inputs) w_in.col(p) -= last.cwiseProduct(late.ebar.col(late.slot[p]));
+}
+
+}  // namespace
+
+eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::MatrixXd& err,
+                                   std::size_t window_length, const Eigen::MatrixXd& feedback,
+                                   const eprop_settings& s) {
+  const activity x(tr.x, tr.x_events), z(tr.z, tr.z_events);
+  const Eigen::Index T = tr.psi.rows(), n_rec = tr.psi.cols(), n_in = x.size(), n_out = err.cols();
+  if (x.steps() != T || z.steps() != T || err.rows() != T)
+    throw error("eprop_gradients_of: trajectory lengths differ");
+  if (z.size() != n_rec || feedback.rows() != n_rec || feedback.cols() != n_out)
+    throw error("eprop_gradients_of: trajectory, error and feedback sizes differ");
+  eprop_gradients g;
+
+  const presynaptic_paths paths = paths_of(x, z, s);
+  const bool event_in = paths.in, event_rec = paths.rec, event_out = paths.out;
+  const presynaptic_traces traces = forward_traces(tr, x, z, s, paths);
 
   // The regulariser's constant learning signal.
   const Eigen::RowVectorXd counts = z.column_sums();
@@ -215,23 +308,9 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
   const bool adaptive = s.beta.size() > 0;
   if (adaptive && s.beta.size() != n_rec) throw error("eprop_gradients_of: beta size");
 
-  // NEST's late learning signal (see eprop_settings): for each such input p, ebar_rp[T-1] =
-  // sum_j (1 - kappa) kappa^(T-1-j) psi_r[j] zbar_p[j] = c_z sum over p's spikes l of H_r[l],
-  // with H[l] = G[l] + alpha H[l+1], G[j] = (1 - kappa) kappa^(T-1-j) psi[j]: one backward
-  // filter shared by all late inputs instead of a T x n_rec pass per input.
-  std::vector<Eigen::Index> late_slot;  // per input: column of late_ebar, or -1
-  Eigen::MatrixXd late_ebar;            // [n_rec, distinct late inputs]
-  const bool late = !s.late_signal_inputs.empty();
-  if (late) {
-    late_slot.assign(static_cast<std::size_t>(n_in), -1);
-    Eigen::Index distinct = 0;
-    for (auto p : s.late_signal_inputs) {
-      if (static_cast<Eigen::Index>(p) >= n_in)
-        throw error("eprop_gradients_of: late-signal input " + std::to_string(p) + " >= n_in");
-      if (late_slot[p] < 0) late_slot[p] = distinct++;
-    }
-    late_ebar = Eigen::MatrixXd::Zero(n_rec, distinct);
-  }
+  late_signal late = late_signal_of(s, n_in, n_rec);
+  std::vector<Eigen::Index>& late_slot = late.slot;
+  Eigen::MatrixXd& late_ebar = late.ebar;
 
   // Backward, one step at a time and fused: the learning signal L = B E filtered backwards
   // (Ltilde), plus the regulariser, times psi (plus the adaptation adjoint lambda), is the
@@ -265,21 +344,8 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
       const char* next = reinterpret_cast<const char*>(tr.psi.row(j - psi_ahead).data());
       for (Eigen::Index b = 0; b < n_rec * 8; b += 64) __builtin_prefetch(next + b);
     }
-    // L[j] = B E[j]
-    // (one readout: B's column and the error, multiplied in backward_step)
-    const double* learning_b = learning.data();
     double learning_e = 1.0;
-    if (n_out == 1) {
-      learning_b = feedback.col(0).data();
-      learning_e = err(j, 0);
-    } else {
-      for (Eigen::Index k = 0; k < n_out; ++k) {
-        if (k == 0)
-          scale(learning.data(), feedback.col(k).data(), err(j, k), n_rec);
-        else
-          add_scaled(learning.data(), feedback.col(k).data(), err(j, k), n_rec);
-      }
-    }
+    const double* learning_b = learning_signal(feedback, err, j, learning, learning_e);
     // lambda_j from lambda_{j+1} and w_{j+1} (w_next), before w_j is computed.
     if (adaptive && j + 1 < T)
       adaptation_step(lambda.data(), beta.data(), tr.psi.row(j + 1).data(), w_next.data(), rho,
@@ -287,7 +353,7 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
     const backward_constants consts{kappa, one_minus_kappa, alpha};
     // The dense paths keep every step's factor: written straight into its row.
     double* const fac_p = keep_factor ? factor.row(j).data() : nullptr;
-    with_flags(late, adaptive, keep_factor, [&](auto late_c, auto keep_w, auto keep_fac) {
+    with_flags(late.on, adaptive, keep_factor, [&](auto late_c, auto keep_w, auto keep_fac) {
       backward_step<late_c(), keep_w(), keep_fac()>(
           filtered.data(), w.data(), fac_p, back_p, late_h.data(), learning_b, learning_e,
           reg.data(), lambda.data(), psi, consts, one_minus_kappa * kappa_power, n_rec);
@@ -304,21 +370,8 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
     if (event_in) x.for_each(j, spike_adder(g.w_in));
     if (event_rec && j > 0) z.for_each(j - 1, spike_adder(g.w_rec));
 
-    if (event_out) {
-      // The readout: z_r[j] adds c_out sum_{i >= j} alpha_out^(i-j) E[i] to column r.
-      for (Eigen::Index k = 0; k < n_out; ++k) {
-        ebar_out[k] = err(j, k) + alpha_out * ebar_out[k];
-        c_ebar_out[k] = c_out * ebar_out[k];
-      }
-      z.for_each(j, [&](Eigen::Index r, double count) {
-        double* col = g.w_out.col(r).data();
-        if (count == 1.0)
-          add(col, c_ebar_out.data(), n_out);
-        else
-          add_scaled(col, ebar_out.data(), c_out * count, n_out);
-      });
-    }
-    if (late) {
+    if (event_out) add_readout_events(z, j, err, alpha_out, c_out, ebar_out, c_ebar_out, g.w_out);
+    if (late.on) {
       kappa_power *= kappa;
       x.for_each(j, [&](Eigen::Index p, double count) {
         const Eigen::Index slot = late_slot[static_cast<std::size_t>(p)];
@@ -329,15 +382,10 @@ eprop_gradients eprop_gradients_of(const eprop_trajectory& tr, const Eigen::Matr
   }
 
   // The dense paths: sum_j factor[j] zbar_p[j] as one matrix product.
-  if (!event_in) g.w_in.noalias() = factor.transpose() * zbar_in;
-  if (!event_rec) g.w_rec.noalias() = factor.transpose() * zbar_rec;
-  if (!event_out) g.w_out.noalias() = err.transpose() * zbar_out;
-  if (late && T > 0) {
-    // Drop the product of ebar_rp[T-1] with the last learning signal (once per listing).
-    const Eigen::VectorXd last = feedback * err.row(T - 1).transpose();
-    for (auto p : s.late_signal_inputs)
-      g.w_in.col(p) -= last.cwiseProduct(late_ebar.col(late_slot[p]));
-  }
+  if (!event_in) g.w_in.noalias() = factor.transpose() * traces.in;
+  if (!event_rec) g.w_rec.noalias() = factor.transpose() * traces.rec;
+  if (!event_out) g.w_out.noalias() = err.transpose() * traces.out;
+  if (late.on && T > 0) drop_last_late_product(late, s, feedback, err, g.w_in);
   if (s.average_gradient) g.average_over(window_length);
   return g;
 }
