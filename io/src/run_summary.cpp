@@ -29,7 +29,7 @@ namespace {
 
 // The handful of config values the summary shows; any may be missing.
 struct config_view {
-  std::optional<std::string> model, profile;
+  std::optional<std::string> model, profile, source, file;
   std::optional<std::int64_t> n_in, n_rec, n_out;
   std::optional<double> gain, dt;
   bool parsed = false;
@@ -48,6 +48,8 @@ config_view parse_config(const std::optional<std::string>& text) {
     c.gain = t["network"]["gain"].value<double>();
     c.dt = t["network"]["dt"].value<double>();
     c.profile = t["chip"]["profile"].value<std::string>();
+    c.source = t["network"]["source"].value<std::string>();
+    c.file = t["network"]["file"].value<std::string>();
   } catch (const toml::parse_error&) {
     // A summary should still show everything else.
   }
@@ -136,6 +138,22 @@ void summarize_weights(const H5::H5File& f, const std::string& path, out_it out)
   }
 }
 
+// The size of a NIR graph's population from the run file's /nir graph: its Input's shape,
+// or the length of a neuron node's `r` (every neuron type has one); 0 when unknown.
+std::int64_t graph_population_size(const H5::H5File& f, const std::string& path,
+                                   const std::string& population) {
+  const std::string node = "nir/node/nodes/" + population;
+  for (const char* name : {"/shape", "/r"}) {
+    if (!h5::exists(f, node + name)) continue;
+    const auto a = h5::read_dataset<double>(f, path, node + name, {H5T_INTEGER, H5T_FLOAT});
+    if (std::string_view(name) == "/r") return static_cast<std::int64_t>(a.values.size());
+    double product = 1;
+    for (double x : a.values) product *= x;
+    return static_cast<std::int64_t>(product);
+  }
+  return 0;
+}
+
 void summarize_spikes(const H5::H5File& f, const std::string& path, const config_view& c,
                       std::optional<double> steps, out_it out) {
   if (!h5::exists(f, "spikes")) return;
@@ -149,9 +167,13 @@ void summarize_spikes(const H5::H5File& f, const std::string& path, const config
     const auto ids = h5::read_dataset<std::uint64_t>(f, path, base + "/node_ids", {H5T_INTEGER});
     const std::set<std::uint64_t> active(ids.values.begin(), ids.values.end());
     // Population size from the config where we know it, else the highest id seen.
-    std::int64_t size = population == "recurrent" ? c.n_rec.value_or(0)
-                        : population == "input"   ? c.n_in.value_or(0)
-                                                  : 0;
+    // (A NIR graph's populations are named after its nodes; their sizes are the graph's.)
+    const bool graph = c.source == std::string("nir");
+    std::int64_t size = graph                       ? 0
+                        : population == "recurrent" ? c.n_rec.value_or(0)
+                        : population == "input"     ? c.n_in.value_or(0)
+                                                    : 0;
+    if (graph) size = graph_population_size(f, path, population);
     if (size <= 0 && !active.empty()) size = static_cast<std::int64_t>(*active.rbegin() + 1);
     double duration_ms = 0;
     if (steps && c.dt)
@@ -335,7 +357,7 @@ std::string summarize_run_file(const std::string& path) {
       return h5::read_string_attribute(f, name).value_or("(missing)");
     };
     const auto config_text = h5::read_string_attribute(f, "config");
-    const config_view c = parse_config(config_text);
+    config_view c = parse_config(config_text);
     fmt::format_to(out, "file:     {}\n", path);
     fmt::format_to(out, "version:  {} (revision {})\n", attribute("chaoschip_version"),
                    attribute("git_revision"));
@@ -346,7 +368,15 @@ std::string summarize_run_file(const std::string& path) {
       fmt::format_to(out, "config:   (not valid TOML)\n");
     } else {
       std::vector<std::string> parts;
-      if (c.model) parts.push_back("model " + *c.model);
+      if (c.source == std::string("nir")) {
+        parts.push_back("NIR graph " + c.file.value_or("?") + " (/nir)");
+        c.n_in.reset();
+        c.n_rec.reset();
+        c.n_out.reset();
+        c.gain.reset();
+      } else if (c.model) {
+        parts.push_back("model " + *c.model);
+      }
       if (c.n_in) parts.push_back(fmt::format("n_in {}", *c.n_in));
       if (c.n_rec) parts.push_back(fmt::format("n_rec {}", *c.n_rec));
       if (c.n_out) parts.push_back(fmt::format("n_out {}", *c.n_out));
