@@ -1,16 +1,12 @@
 #pragma once
 // NIR's IF: dv/dt = r I (exact and Euler agree), spike z = [v > v_threshold], reset in
 // the same step; the stored v is after the reset.
-#include <array>
-#include <cstdint>
 #include <string_view>
-#include <vector>
+#include <utility>
 
 #include <Eigen/Core>
 
-#include "chaoschip/core/population.hpp"
-#include "chaoschip/core/recordables.hpp"
-#include "chaoschip/models/nir_common.hpp"
+#include "chaoschip/models/nir_leaky.hpp"
 
 namespace chaoschip::models {
 
@@ -19,55 +15,14 @@ struct if_neuron_parameters {
   nir::threshold_parameters threshold{};
 };
 
-class if_neuron : public with_recordables<if_neuron> {
+class if_neuron : public nir::spiking_leaky<if_neuron, if_neuron_parameters> {
  public:
-  using parameters = if_neuron_parameters;
-  struct state {
-    Eigen::ArrayXd v;      // membrane after the reset
-    Eigen::ArrayXd v_pre;  // membrane before the reset (the tangent space's coordinate)
-    Eigen::ArrayXd z;      // spikes of the last step, 0/1
-    Eigen::ArrayXd psi;    // pseudo-derivative of the last step
-    std::vector<std::uint32_t> spiking;
-  };
-  static constexpr output_kind output = output_kind::spikes;
-
+  static constexpr std::string_view model_name = "if_neuron";
   if_neuron(const parameters& p, double dt);
-  std::string_view name() const noexcept { return "if_neuron"; }
-  state make_state(std::size_t n) const;
-  void step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const;
-  const Eigen::ArrayXd& pseudo_derivative(const state& s) const noexcept { return s.psi; }
-  // After v is set: a membrane that has not spiked (nir::derive_unspiked).
-  void derive_from_membrane(state& s) const {
-    nir::derive_unspiked(p_.threshold, s.v, s.v_pre, s.z, s.psi, s.spiking);
-  }
-  // Surrogate Jacobian on [v_pre] (nir_common.hpp), and its weight factors.
-  std::size_t tangent_dim(std::size_t n) const noexcept { return n; }
-  void jacobian_apply(const state& s, const projection* w, Eigen::Ref<Eigen::MatrixXd> q) const {
-    const auto sg = nir::surrogate_of(p_.threshold, s.v_pre, s.z, s.psi);
-    nir::leaky_jacobian_apply(prop_, w, q, &sg);
-  }
-  void weight_factor_pre(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& q,
-                         Eigen::Ref<Eigen::MatrixXd> pre) const {
-    nir::leaky_weight_factor_pre(&s.psi, q, pre);
-  }
-  void weight_factor_post(const state&, const Eigen::Ref<const Eigen::MatrixXd>& m,
-                          Eigen::Ref<Eigen::MatrixXd> post) const {
-    nir::leaky_weight_factor_post(prop_, m, post);
-  }
-
-  static constexpr auto recordables() {
-    using r = recordable<if_neuron>;
-    return std::array{
-        r{"v", &state::v, true, &if_neuron::derive_from_membrane},
-        r{.name = "psi", .member = &state::psi, .settable = false, .recorded = false}};
-  }
-  const parameters& params() const noexcept { return p_; }
-  const nir::leaky_propagator& propagator() const noexcept { return prop_; }
 
  private:
-  parameters p_;
-  nir::leaky_propagator prop_;
-  Eigen::Index size_ = 1;
+  // Checks p and dt, then the propagator and the parameters' common size.
+  static std::pair<nir::leaky_propagator, Eigen::Index> lower(const parameters& p, double dt);
 };
 
 }  // namespace chaoschip::models

@@ -2,16 +2,12 @@
 // NIR's LIF: tau dv/dt = (v_leak - v) + r I, spike z = [v > v_threshold], reset in the same
 // step (to v_reset, or by subtracting v_threshold); the stored v is after the reset (as
 // NIR's reference trace, tests/data/nir/lif_norse_trace.csv). dt and tau in one unit.
-#include <array>
-#include <cstdint>
 #include <string_view>
-#include <vector>
+#include <utility>
 
 #include <Eigen/Core>
 
-#include "chaoschip/core/population.hpp"
-#include "chaoschip/core/recordables.hpp"
-#include "chaoschip/models/nir_common.hpp"
+#include "chaoschip/models/nir_leaky.hpp"
 
 namespace chaoschip::models {
 
@@ -23,55 +19,14 @@ struct nir_lif_parameters {
   integrator scheme = integrator::exact;
 };
 
-class nir_lif : public with_recordables<nir_lif> {
+class nir_lif : public nir::spiking_leaky<nir_lif, nir_lif_parameters> {
  public:
-  using parameters = nir_lif_parameters;
-  struct state {
-    Eigen::ArrayXd v;      // membrane after the reset
-    Eigen::ArrayXd v_pre;  // membrane before the reset (the tangent space's coordinate)
-    Eigen::ArrayXd z;      // spikes of the last step, 0/1
-    Eigen::ArrayXd psi;    // pseudo-derivative of the last step
-    std::vector<std::uint32_t> spiking;
-  };
-  static constexpr output_kind output = output_kind::spikes;
-
+  static constexpr std::string_view model_name = "nir_lif";
   nir_lif(const parameters& p, double dt);
-  std::string_view name() const noexcept { return "nir_lif"; }
-  state make_state(std::size_t n) const;
-  void step(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const;
-  const Eigen::ArrayXd& pseudo_derivative(const state& s) const noexcept { return s.psi; }
-  // After v is set: a membrane that has not spiked (nir::derive_unspiked).
-  void derive_from_membrane(state& s) const {
-    nir::derive_unspiked(p_.threshold, s.v, s.v_pre, s.z, s.psi, s.spiking);
-  }
-  // Surrogate Jacobian on [v_pre] (nir_common.hpp), and its weight factors.
-  std::size_t tangent_dim(std::size_t n) const noexcept { return n; }
-  void jacobian_apply(const state& s, const projection* w, Eigen::Ref<Eigen::MatrixXd> q) const {
-    const auto sg = nir::surrogate_of(p_.threshold, s.v_pre, s.z, s.psi);
-    nir::leaky_jacobian_apply(prop_, w, q, &sg);
-  }
-  void weight_factor_pre(const state& s, const Eigen::Ref<const Eigen::MatrixXd>& q,
-                         Eigen::Ref<Eigen::MatrixXd> pre) const {
-    nir::leaky_weight_factor_pre(&s.psi, q, pre);
-  }
-  void weight_factor_post(const state&, const Eigen::Ref<const Eigen::MatrixXd>& m,
-                          Eigen::Ref<Eigen::MatrixXd> post) const {
-    nir::leaky_weight_factor_post(prop_, m, post);
-  }
-
-  static constexpr auto recordables() {
-    using r = recordable<nir_lif>;
-    return std::array{
-        r{"v", &state::v, true, &nir_lif::derive_from_membrane},
-        r{.name = "psi", .member = &state::psi, .settable = false, .recorded = false}};
-  }
-  const parameters& params() const noexcept { return p_; }
-  const nir::leaky_propagator& propagator() const noexcept { return prop_; }
 
  private:
-  parameters p_;
-  nir::leaky_propagator prop_;
-  Eigen::Index size_ = 1;
+  // Checks p and dt, then the propagator and the parameters' common size.
+  static std::pair<nir::leaky_propagator, Eigen::Index> lower(const parameters& p, double dt);
 };
 
 }  // namespace chaoschip::models
