@@ -103,6 +103,8 @@ void graph_metadata(const io::run_config& c, const export_origin& origin,
   out["chaoschip.version"] = origin.version;
   out["chaoschip.source"] = origin.source;
   out["chaoschip.weights"] = std::string(to_string(origin.weights));
+  // A re-exported graph's earlier chip says nothing about this run's.
+  std::erase_if(out, [](const auto& kv) { return kv.first.starts_with("chaoschip.chip."); });
   const chip_plan chip = chip_plan_of(c);
   if (chip.backend->quantises() || !chip.backend->float_models())
     section_metadata(c, "chip", "chaoschip.chip.", out);
