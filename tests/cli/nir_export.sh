@@ -321,12 +321,19 @@ for variant in "" "--set train.rule=\"bptt\"" \
     break
   fi
   [[ $rc -eq 0 ]] || { cat err.txt; exit 1; }
+  # The trained imported graph exported: the config network's final weights.
+  "$exe" export-nir c.h5 -o c_final.nir -q
+  "$exe" export-nir i.h5 -o i_final.nir -q
   $py - "$variant" <<'PY'
 import sys, h5py, numpy as np
 a, b = h5py.File("c.h5", "r")["train/loss"][()], h5py.File("i.h5", "r")["train/loss"][()]
 assert a.shape == b.shape and np.all(np.abs(a - b) <= 1e-12 * np.abs(a)), (a, b)
+c, i = h5py.File("c_final.nir", "r")["node/nodes"], h5py.File("i_final.nir", "r")["node/nodes"]
+for w in ("w_in", "w_rec", "w_out"):
+    assert np.allclose(c[w]["weight"][()], i[w]["weight"][()], rtol=1e-12, atol=1e-15), w
 print(f"export, import, train [{sys.argv[1] or 'lif, e-prop'}]: {a.size} losses, "
-      f"largest relative difference {np.max(np.abs(a - b) / np.abs(a)):.3g}")
+      f"largest relative difference {np.max(np.abs(a - b) / np.abs(a)):.3g}; the trained graph "
+      f"exports the config network's final weights")
 PY
 done
 
