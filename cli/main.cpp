@@ -23,6 +23,7 @@
 #include "chaoschip/core/thread_pool.hpp"
 #include "chaoschip/experiment/experiment.hpp"
 #include "chaoschip/experiment/lyapunov.hpp"
+#include "chaoschip/experiment/nir_export.hpp"
 #include "chaoschip/experiment/resources.hpp"
 #include "chaoschip/experiment/sweep.hpp"
 #include "chaoschip/experiment/whatif.hpp"
@@ -526,6 +527,48 @@ int cmd_info(const std::string& path) {
   return 0;
 }
 
+struct export_args {
+  std::string input, output;
+  std::string weights = "final";
+  bool quiet = false;
+};
+
+// Neurons of a graph: the width of its nodes with state.
+std::size_t count_neurons(const io::nir_graph& graph) {
+  std::size_t n = 0;
+  for (const auto& node : graph.nodes) switch (node.type) {
+      case io::nir_type::lif:
+      case io::nir_type::cuba_lif:
+      case io::nir_type::li:
+      case io::nir_type::cuba_li:
+      case io::nir_type::if_:
+      case io::nir_type::i:
+        n += io::nir_size(node);
+        break;
+      default:
+        break;
+    }
+  return n;
+}
+
+int cmd_export_nir(const export_args& a) {
+  // Before reading anything: the target must be writable and not the run file itself.
+  io::check_not_an_input(a.output, {a.input}, "export-nir");
+  io::check_output_file(a.output);
+  experiment::export_origin origin;
+  origin.source = fs::path(a.input).filename().string();
+  origin.version = CHAOSCHIP_VERSION;
+  origin.weights = a.weights == "initial" ? experiment::export_weights::initial
+                                          : experiment::export_weights::final;
+  const io::nir_graph graph = experiment::export_run(a.input, origin);
+  io::write_nir(a.output, graph, {a.input}, "export-nir");
+  if (!a.quiet)
+    std::cout << fmt::format(
+        "wrote {} (NIR graph: {} nodes, {} neurons, {} edges; {} weights of {})\n", a.output,
+        graph.nodes.size(), count_neurons(graph), graph.edges.size(), a.weights, a.input);
+  return 0;
+}
+
 int cmd_chips() {
   std::cout << fmt::format("{:<10} {:<8} {:>7} {:<16} {:>7} {:>7}  {:<11} {:<9} {}\n", "profile",
                            "kernel", "weights", "quantizer", "state", "traces", "rounding",
@@ -647,6 +690,19 @@ int main(int argc, char** argv) {
       "info", "Summarise a run file, a sweep's summary.h5 or a NIR graph (.nir)");
   info->add_option("RUN", info_path, "run file (.h5) or NIR graph (.nir)")->required();
 
+  export_args ea;
+  auto* export_nir = app.add_subcommand(
+      "export-nir",
+      "Write a run's network as a NIR graph (docs/nir.md, \"Exporting\"): a config network "
+      "with its initial or final weights, or the NIR graph the run simulated");
+  export_nir->add_option("RUN", ea.input, "run file (.h5)")->required();
+  export_nir->add_option("-o,--output", ea.output, "output NIR graph (.nir)")->required();
+  export_nir
+      ->add_option("--weights", ea.weights, "which weights: /network/initial or /network/final")
+      ->check(CLI::IsMember({"initial", "final"}))
+      ->capture_default_str();
+  export_nir->add_flag("-q,--quiet", ea.quiet, "no summary line");
+
   auto* chips = app.add_subcommand("chips", "List the chip profiles");
 
   try {
@@ -657,6 +713,7 @@ int main(int argc, char** argv) {
     if (*sweep) return cmd_sweep(sa);
     if (*whatif) return cmd_whatif(wa);
     if (*chips) return cmd_chips();
+    if (*export_nir) return cmd_export_nir(ea);
     return 1;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);

@@ -147,6 +147,12 @@ Eigen::MatrixXd read_weight(const H5::H5File& f, const std::string& path, const 
 
 }  // namespace
 
+std::optional<std::string> read_root_attribute(const std::string& path, const std::string& name) {
+  const auto held = h5::lock();
+  const H5::H5File f = h5::open_read(path);
+  return h5::guard(path, h5::reading, [&] { return h5::read_string_attribute(f, name); });
+}
+
 std::optional<weight_set> read_weights(const std::string& path, const std::string& group,
                                        const run_config& c) {
   const auto profile = resolve_profile(c.chip);

@@ -38,6 +38,12 @@ learned out.h5
 # info examples/nir/braille_noDelay_bias_zero.nir: a NIR graph (the recurrent edge marked)
 "$exe" info "$root/examples/nir/braille_noDelay_bias_zero.nir" | grep -q "CubaLIF"
 
+# export-nir chaoschip-run.h5 -o net.nir: a run's network as a NIR graph (the run shrunk)
+"$exe" run my.toml --set train.iterations=2 --set task.steps=100 -q
+"$exe" export-nir chaoschip-run.h5 -o net.nir | grep -q "^wrote net.nir (NIR graph: 7 nodes"
+"$exe" info net.nir | grep -q "recurrent  *LIF"
+rm chaoschip-run.h5
+
 # chips: chip profiles and their key numbers
 "$exe" chips | grep -q "^loihi"
 

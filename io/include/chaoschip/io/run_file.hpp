@@ -62,7 +62,7 @@ struct state_data {
 // that maps codes back to float weights and the chip's exponent or shift.
 struct integer_weights {
   Eigen::MatrixXd codes;
-  Eigen::VectorXd scale;                     // one value, or one per row (per target neuron)
+  Eigen::VectorXd scale;                           // one value, or one per row (per target neuron)
   std::map<std::string, std::int64_t> attributes;  // weight_exp (loihi), weight_shift (others)
 };
 
@@ -145,6 +145,8 @@ std::string format_kaplan_yorke(double dimension, std::int64_t k);
 // Reads back the pieces other commands need. Every failure is a file_error naming the
 // file and the dataset or attribute (exit code 2).
 std::string read_config_attribute(const std::string& path);
+// A scalar root attribute as text (numbers formatted); nullopt when absent.
+std::optional<std::string> read_root_attribute(const std::string& path, const std::string& name);
 // /network/<group>, checked against `c`: shapes from network.n_in/n_rec/n_out; float64
 // finite weights, or (w_in, w_rec on profiles with weight_bits > 0) int32 codes within the
 // profile's code range with a positive `scale` (one, or one per row), returned as codes
