@@ -131,6 +131,20 @@ void write_attribute(const H5::H5Object& object, const std::string& name, std::i
 std::optional<std::string> read_string_attribute(const H5::H5Object& object,
                                                  const std::string& name);
 
+// Variable-length strings: HDF5 1.10 follows their heap references unchecked (a damaged
+// file crashes it or makes it loop for ever), so these check the references against the
+// file's bytes first and throw a file_error naming `file` and the dataset or attribute.
+// Every string read from a file goes through them (h5_strings.cpp).
+void check_string_references(const std::string& file, const H5::DataSet& set,
+                             const std::string& name, std::size_t n);
+void check_string_attribute(const std::string& file, const H5::H5Object& object,
+                            const std::string& name);
+// The strings of a string dataset (fixed or variable length) of `shape`, row-major.
+std::vector<std::string> read_strings(const H5::DataSet& set, const std::string& file,
+                                      const std::string& name, const shape_t& shape);
+// A scalar string attribute (it must exist and be a string), checked as above.
+std::string read_string(const H5::H5Object& object, const std::string& name);
+
 // "float32", "uint8", "string", ... for messages and summaries.
 std::string type_name(const H5::DataType& type);
 
