@@ -298,6 +298,14 @@ std::optional<std::string> read_string_attribute(const H5::H5Object& object,
   }
 }
 
+void check_element_size(const std::string& file, const std::string& name, const H5::DataSet& set) {
+  const std::size_t size = guard(file, reading, [&] { return set.getDataType().getSize(); });
+  if (size > 8)
+    throw file_error(file, fmt::format("dataset '{}' has {}-byte elements, expected at most 8 "
+                                       "(damaged file?)",
+                                       name, size));
+}
+
 std::string type_name(const H5::DataType& type) {
   const std::string bits = std::to_string(type.getSize() * 8);
   switch (type.getClass()) {

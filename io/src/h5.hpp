@@ -170,6 +170,11 @@ struct array {
 std::size_t element_count(const std::string& file, const std::string& name, const shape_t& shape,
                           hsize_t stored);
 
+// Numbers are at most 8 bytes wide: a damaged type claiming gigabytes per element would
+// make HDF5 allocate that much for its conversion buffer. Throws file_error naming the
+// dataset.
+void check_element_size(const std::string& file, const std::string& name, const H5::DataSet& set);
+
 template <class T>
 array<T> read_dataset(const H5::Group& location, const std::string& file, const std::string& name,
                       std::initializer_list<H5T_class_t> classes) {
@@ -177,6 +182,7 @@ array<T> read_dataset(const H5::Group& location, const std::string& file, const 
   auto opened = open_dataset(location, file, name, classes);
   H5::DataSet& set = opened.first;
   const shape_t& shape = opened.second;
+  check_element_size(file, name, set);
   const std::size_t n =
       guard(file, reading, [&] { return element_count(file, name, shape, set.getStorageSize()); });
   array<T> result{shape, std::vector<T>(n)};
