@@ -55,6 +55,26 @@ for f in "$fuzz"/corpus/case_file/regression-h5*.h5 "$fuzz"/libhdf5/case_asan_rs
   expect_fail "damaged.h5.*not a readable HDF5 file" timeout 60 "$exe" run "${small[@]}" \
     --set network.init='"file"' --set network.file='"damaged.h5"' -o out.h5
 done
+# The same check on version-2 object headers (h5py's libver="latest"): an intact copy reads,
+# a copy whose global heap claims a 1 TiB object is refused.
+"$exe" run --quiet -o plain.h5 "${small[@]}"
+/usr/bin/python3 - <<'PY'
+import struct
+import h5py
+with h5py.File("plain.h5", "r") as src, h5py.File("latest.h5", "w", libver="latest") as dst:
+    for key, value in src.attrs.items():
+        dst.attrs[key] = value
+    for key in src:
+        src.copy(src[key], dst, name=key)
+data = bytearray(open("latest.h5", "rb").read())
+at = data.find(b"GCOL")
+assert at >= 0
+struct.pack_into("<Q", data, at + 24, 1 << 40)  # the size of the collection's first object
+open("latest_damaged.h5", "wb").write(data)
+PY
+"$exe" info latest.h5 > info.txt
+expect_fail "latest_damaged.h5.*attribute '.*': string 0 refers to a damaged or absurd heap object" \
+  timeout 60 "$exe" info latest_damaged.h5
 test ! -e out.h5 && test ! -e spectrum.h5
 ls -A | grep -q tmp && { echo "temporary file left behind"; exit 1; }
 echo "damaged files: exit 2 with one message"
