@@ -281,11 +281,8 @@ std::optional<std::string> read_string_attribute(const H5::H5Object& object,
   H5::Attribute attribute = object.openAttribute(name);
   if (attribute.getSpace().getSimpleExtentNpoints() != 1) return std::nullopt;
   switch (attribute.getTypeClass()) {
-    case H5T_STRING: {
-      std::string value;
-      attribute.read(attribute.getStrType(), value);
-      return value;
-    }
+    case H5T_STRING:
+      return read_string(object, name);
     case H5T_FLOAT: {
       double value = 0;
       attribute.read(H5::PredType::NATIVE_DOUBLE, &value);
@@ -299,6 +296,14 @@ std::optional<std::string> read_string_attribute(const H5::H5Object& object,
     default:
       return std::nullopt;
   }
+}
+
+void check_element_size(const std::string& file, const std::string& name, const H5::DataSet& set) {
+  const std::size_t size = guard(file, reading, [&] { return set.getDataType().getSize(); });
+  if (size > 8)
+    throw file_error(file, fmt::format("dataset '{}' has {}-byte elements, expected at most 8 "
+                                       "(damaged file?)",
+                                       name, size));
 }
 
 std::string type_name(const H5::DataType& type) {

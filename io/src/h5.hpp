@@ -131,6 +131,20 @@ void write_attribute(const H5::H5Object& object, const std::string& name, std::i
 std::optional<std::string> read_string_attribute(const H5::H5Object& object,
                                                  const std::string& name);
 
+// Variable-length strings: HDF5 1.10 follows their heap references unchecked (a damaged
+// file crashes it or makes it loop for ever), so these check the references against the
+// file's bytes first and throw a file_error naming `file` and the dataset or attribute.
+// Every string read from a file goes through them (h5_strings.cpp).
+void check_string_references(const std::string& file, const H5::DataSet& set,
+                             const std::string& name, std::size_t n);
+void check_string_attribute(const std::string& file, const H5::H5Object& object,
+                            const std::string& name);
+// The strings of a string dataset (fixed or variable length) of `shape`, row-major.
+std::vector<std::string> read_strings(const H5::DataSet& set, const std::string& file,
+                                      const std::string& name, const shape_t& shape);
+// A scalar string attribute (it must exist and be a string), checked as above.
+std::string read_string(const H5::H5Object& object, const std::string& name);
+
 // "float32", "uint8", "string", ... for messages and summaries.
 std::string type_name(const H5::DataType& type);
 
@@ -156,6 +170,11 @@ struct array {
 std::size_t element_count(const std::string& file, const std::string& name, const shape_t& shape,
                           hsize_t stored);
 
+// Numbers are at most 8 bytes wide: a damaged type claiming gigabytes per element would
+// make HDF5 allocate that much for its conversion buffer. Throws file_error naming the
+// dataset.
+void check_element_size(const std::string& file, const std::string& name, const H5::DataSet& set);
+
 template <class T>
 array<T> read_dataset(const H5::Group& location, const std::string& file, const std::string& name,
                       std::initializer_list<H5T_class_t> classes) {
@@ -163,6 +182,7 @@ array<T> read_dataset(const H5::Group& location, const std::string& file, const 
   auto opened = open_dataset(location, file, name, classes);
   H5::DataSet& set = opened.first;
   const shape_t& shape = opened.second;
+  check_element_size(file, name, set);
   const std::size_t n =
       guard(file, reading, [&] { return element_count(file, name, shape, set.getStorageSize()); });
   array<T> result{shape, std::vector<T>(n)};

@@ -52,131 +52,10 @@ std::vector<std::string> child_names(const H5::Group& group) {
   return names;
 }
 
-// HDF5 1.10 follows a variable-length string's heap reference without checks: a damaged
-// length makes it allocate and zero gigabytes (and hang), a damaged heap crashes it. So the
-// raw references of a contiguous dataset are checked first, straight from the file bytes
-// (HDF5 file format, "Global Heap"): each names a "GCOL" collection inside the file that
-// holds an object of that index at least as long as the string.
-class heap_check {
- public:
-  heap_check(const std::string& file, const H5::DataSet& set, const std::string& name)
-      : file_(file), name_(name), in_(file, std::ios::binary) {
-    const hid_t file_id = H5Iget_file_id(set.getId());
-    const hid_t plist = file_id < 0 ? -1 : H5Fget_create_plist(file_id);
-    hsize_t userblock = 0;
-    if (plist < 0 || H5Pget_sizes(plist, &addr_size_, &len_size_) < 0 ||
-        H5Pget_userblock(plist, &userblock) < 0)
-      throw H5::FileIException("H5Fget_create_plist", "cannot read the file's address sizes");
-    H5Pclose(plist);
-    H5Fclose(file_id);
-    base_ = userblock;
-    in_.seekg(0, std::ios::end);
-    file_size_ = static_cast<std::uint64_t>(in_.tellg());
-  }
-
-  // Checks the n references stored at `offset` (a file offset).
-  void check(std::uint64_t offset, std::size_t n) {
-    const std::size_t width = 4 + addr_size_ + 4;
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t length = number(offset + i * width, 4);
-      const std::uint64_t collection = number(offset + i * width + 4, addr_size_) + base_;
-      const std::uint64_t index = number(offset + i * width + 4 + addr_size_, 4);
-      if (length > kMaxString || !holds(collection, index, length))
-        throw file_error(file_, fmt::format("dataset '{}': string {} refers to a damaged or "
-                                            "absurd heap object ({} bytes; damaged file?)",
-                                            name_, i, length));
-    }
-  }
-
- private:
-  static constexpr std::uint64_t kMaxString = 1 << 20;
-
-  // A little-endian unsigned number of `bytes` bytes at `at`; damaged when outside the file.
-  std::uint64_t number(std::uint64_t at, std::size_t bytes) {
-    if (bytes > 8 || at > file_size_ || file_size_ - at < bytes)
-      throw file_error(file_, fmt::format("dataset '{}': a string reference points outside the "
-                                          "file (damaged file?)",
-                                          name_));
-    unsigned char b[8] = {};
-    in_.seekg(static_cast<std::streamoff>(at));
-    in_.read(reinterpret_cast<char*>(b), static_cast<std::streamsize>(bytes));
-    std::uint64_t v = 0;
-    for (std::size_t i = bytes; i-- > 0;) v = (v << 8) | b[i];
-    return v;
-  }
-
-  bool holds(std::uint64_t at, std::uint64_t index, std::uint64_t length) {
-    auto it = collections_.find(at);
-    if (it == collections_.end()) it = collections_.emplace(at, parse(at)).first;
-    if (!it->second) return false;
-    const auto object = it->second->find(index);
-    return object != it->second->end() && object->second >= length;
-  }
-
-  // The objects (index -> size) of the collection at `at`; nullopt when it is damaged.
-  // HDF5 parses the whole collection, so every object in it must be well formed.
-  std::optional<std::map<std::uint64_t, std::uint64_t>> parse(std::uint64_t at) {
-    char signature[4] = {};
-    if (at > file_size_ || file_size_ - at < 8 + len_size_) return std::nullopt;
-    in_.seekg(static_cast<std::streamoff>(at));
-    in_.read(signature, 4);
-    if (std::memcmp(signature, "GCOL", 4) != 0 || number(at + 4, 1) != 1) return std::nullopt;
-    const std::uint64_t size = number(at + 8, len_size_);
-    if (size > file_size_ - at) return std::nullopt;
-    // Walked as HDF5's deserializer walks it: a step of 0 would make it loop for ever.
-    const std::uint64_t end = at + size, header = 8 + len_size_;
-    std::map<std::uint64_t, std::uint64_t> objects;
-    for (std::uint64_t p = at + header; p < end && end - p >= header;) {
-      const std::uint64_t object = number(p, 2), bytes = number(p + 8, len_size_);
-      if (bytes > end - p) return std::nullopt;
-      // Object 0 is free space, its size including its header.
-      const std::uint64_t step = object == 0 ? bytes : header + (bytes + 7) / 8 * 8;
-      if (step == 0 || step > end - p) return std::nullopt;
-      if (object != 0) objects[object] = bytes;
-      p += step;
-    }
-    return objects;
-  }
-
-  std::string file_, name_;
-  std::ifstream in_;
-  std::map<std::uint64_t, std::optional<std::map<std::uint64_t, std::uint64_t>>> collections_;
-  std::size_t addr_size_ = 8, len_size_ = 8;
-  std::uint64_t base_ = 0, file_size_ = 0;
-};
-
-// The strings of a string dataset (fixed or variable length), row-major.
-std::vector<std::string> read_strings(const H5::DataSet& set, const std::string& file,
-                                      const std::string& name, const h5::shape_t& shape) {
-  const std::size_t n = h5::element_count(file, name, shape, set.getStorageSize());
-  std::vector<std::string> values;
-  if (n == 0) return values;
-  const H5::StrType stored = set.getStrType();
-  if (stored.isVariableStr()) {
-    // Contiguous storage (what h5py and chaoschip write) is checked; compact storage sits
-    // in the object header, which HDF5 checks itself.
-    const haddr_t offset = H5Dget_offset(set.getId());
-    if (offset != HADDR_UNDEF) heap_check(file, set, name).check(offset, n);
-    H5::StrType memory(H5::PredType::C_S1, H5T_VARIABLE);
-    memory.setCset(stored.getCset());
-    std::vector<char*> pointers(n, nullptr);
-    set.read(pointers.data(), memory);
-    for (char* p : pointers) values.emplace_back(p ? p : "");
-    H5Dvlen_reclaim(memory.getId(), set.getSpace().getId(), H5P_DEFAULT, pointers.data());
-  } else {
-    const std::size_t width = stored.getSize();
-    std::vector<char> buffer(n * width);
-    set.read(buffer.data(), stored);
-    for (std::size_t i = 0; i < n; ++i)
-      values.emplace_back(buffer.data() + i * width, strnlen(buffer.data() + i * width, width));
-  }
-  return values;
-}
-
 // A dataset holding one string ("type", "version").
 std::string read_string(const H5::Group& root, const std::string& file, const std::string& name) {
   auto [set, shape] = h5::open_dataset(root, file, name, {H5T_STRING});
-  const auto values = read_strings(set, file, name, shape);
+  const auto values = h5::read_strings(set, file, name, shape);
   if (values.size() != 1)
     throw file_error(file, fmt::format("dataset '{}' has shape {}, expected one string", name,
                                        h5::format_shape(shape)));
@@ -412,7 +291,7 @@ class reader {
     if (set.getTypeClass() != H5T_STRING || shape.size() != 2 || shape[1] != 2)
       fail_(fmt::format("dataset '{}' has type {} and shape {}, expected strings [edges, 2]", path,
                         h5::type_name(set.getDataType()), h5::format_shape(shape)));
-    const auto names = read_strings(set, file_, path, shape);
+    const auto names = h5::read_strings(set, file_, path, shape);
     std::vector<std::pair<std::string, std::string>> rows;
     for (std::size_t row = 0; row < names.size() / 2; ++row)
       rows.emplace_back(names[2 * row], names[2 * row + 1]);

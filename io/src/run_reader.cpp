@@ -60,11 +60,8 @@ std::optional<attribute_value> read_attribute(const H5::H5Object& object, const 
   const H5::Attribute a = object.openAttribute(key);
   if (a.getSpace().getSimpleExtentNpoints() != 1) return std::nullopt;
   switch (a.getTypeClass()) {
-    case H5T_STRING: {
-      std::string value;
-      a.read(a.getStrType(), value);
-      return value;
-    }
+    case H5T_STRING:
+      return h5::read_string(object, key);
     case H5T_INTEGER: {
       std::int64_t value = 0;
       a.read(H5::PredType::NATIVE_INT64, &value);

@@ -250,6 +250,7 @@ std::vector<std::string> read_strings(const H5::Group& g, const std::string& nam
   const H5::DataSpace space = set.getSpace();
   std::vector<std::string> out(static_cast<std::size_t>(space.getSimpleExtentNpoints()));
   if (out.empty() || !type.isVariableStr()) return out;
+  h5::check_string_references(g.getFileName(), set, name, out.size());
   std::vector<char*> raw(out.size(), nullptr);
   set.read(raw.data(), type);
   for (std::size_t i = 0; i < out.size(); ++i) out[i] = raw[i] ? raw[i] : "";
