@@ -38,7 +38,7 @@ struct loihi_lif_parameters {
   // Per-neuron values, as Lava's LIF holds du, dv, vth, bias_mant and bias_exp: each array
   // empty (every neuron takes the scalar above: the homogeneous fast path) or one value per
   // neuron. NIR graphs on the chip (docs/nir.md, "Graphs on a chip").
-  int_array du_n, dv_n, vth_n, bias_mant_n, bias_exp_n;
+  int_array du_n{}, dv_n{}, vth_n{}, bias_mant_n{}, bias_exp_n{};
   bool per_neuron() const noexcept {
     return du_n.size() + dv_n.size() + vth_n.size() + bias_mant_n.size() + bias_exp_n.size() > 0;
   }
