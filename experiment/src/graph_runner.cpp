@@ -1,5 +1,6 @@
 #include "chaoschip/experiment/graph_runner.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "chaoschip/core/errors.hpp"
@@ -12,13 +13,18 @@ namespace chaoschip::experiment {
 
 namespace {
 
+// A chip profile changes the graph: integer kernels, or quantised weights on float64.
+bool on_chip(const plan& p) {
+  return p.chip.backend && (p.chip.backend->quantises() || !p.chip.backend->float_models());
+}
+
 class graph_runner {
  public:
   graph_runner(const plan& p, const progress_fn& progress)
       : p_(p),
         c_(p.config),
         g_(*p.graph),
-        b_(build_graph(g_)),
+        b_(on_chip(p) ? build_graph(g_, *p.chip.backend, p.chip.seed) : build_graph(g_)),
         progress_(progress),
         spikes_(spiking()),
         states_(b_.net, stated()) {}
@@ -48,6 +54,8 @@ class graph_runner {
     if (progress_) progress_({iterations, iterations, step, step, 0.0, true});
     return assemble(step);
   }
+
+  graph_plan dequantised() const { return dequantised_plan(g_, b_); }
 
  private:
   std::vector<population_id> spiking() const {
@@ -80,9 +88,13 @@ class graph_runner {
       for (auto t : train.steps) s.timestamps.push_back(static_cast<double>(t) * c_.network.dt);
       out.spikes.push_back(std::move(s));
     }
-    for (const auto& [key, series] : states_.all())
+    for (const auto& [key, series] : states_.all()) {
+      const auto at = std::ranges::find(b_.ids, key.first) - b_.ids.begin();
+      const bool integer = static_cast<std::size_t>(at) < b_.integer_state.size() &&
+                           b_.integer_state[static_cast<std::size_t>(at)];
       out.states.push_back(
-          {b_.net.name(key.first), key.second, series.steps(), series.n, series.values, false});
+          {b_.net.name(key.first), key.second, series.steps(), series.n, series.values, integer});
+    }
     out.root_attributes["steps"] = steps;
     out.root_attributes["dt"] = c_.network.dt;
     out.root_attributes["model"] = std::string("nir");
@@ -103,10 +115,13 @@ class graph_runner {
 }  // namespace
 
 io::run_data run_graph(const plan& p, const progress_fn& progress, thread_pool* pool) {
-  io::run_data out = graph_runner(p, progress).run();
+  graph_runner runner(p, progress);
+  io::run_data out = runner.run();
   if (p.graph->recurrent && !p.learning.lyapunov_when.empty()) {
-    // Untrained: one spectrum stands for both "before" and "after".
-    const io::lyapunov_data d = measure_graph_lyapunov(p.config, *p.graph, *p.task, pool);
+    // Untrained: one spectrum stands for both "before" and "after". On a chip profile the
+    // float dynamics with the weights the chip's codes stand for (as the config path does).
+    const graph_plan dequantised = on_chip(p) ? runner.dequantised() : *p.graph;
+    const io::lyapunov_data d = measure_graph_lyapunov(p.config, dequantised, *p.task, pool);
     for (const auto& when : p.learning.lyapunov_when) out.lyapunov.emplace_back(when, d);
   }
   return out;

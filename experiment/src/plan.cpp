@@ -155,14 +155,12 @@ io::nir_config nir_options(const run_config& c) {
 }
 
 // A NIR graph to simulate: lowered into populations and projections (graph.hpp); the task
-// as wide as its Input.
+// as wide as its Input. On a chip profile its LIF/CubaLIF nodes run on the kernel.
 plan lower_nir(const run_config& c) {
   plan p;
+  // Any profile: the graph's populations are built on its kernel (build_graph's chip form),
+  // which refuses what the kernel cannot run.
   p.chip = chip_plan_of(c);
-  if (p.chip.backend->quantises() || !p.chip.backend->float_models())
-    throw parameter_error("chip.profile", quoted(c.chip.profile),
-                          "\"float64\" for a NIR graph outside the trainable shape (chip "
-                          "profiles apply to graphs chaoschip can lower to its recurrent network)");
   auto graph = std::make_shared<graph_plan>(lower_graph(read_nir(c.network.file), nir_options(c)));
   if (c.train.rule != "none")
     throw parameter_error("train.rule", quoted(c.train.rule),

@@ -1,9 +1,11 @@
 #include "chaoschip/neuromorphic/backend.hpp"
 
 #include <cmath>
+#include <string>
 
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/core/model_population.hpp"
+#include "chaoschip/neuromorphic/fixed_graph_lif.hpp"
 #include "chaoschip/neuromorphic/fixed_lif.hpp"
 #include "chaoschip/neuromorphic/loihi.hpp"
 #include "chaoschip/neuromorphic/quantize.hpp"
@@ -68,6 +70,14 @@ trace_arithmetic backend::traces() const noexcept {
   return {profile_.trace_bits, profile_.trace_frac_bits, r};
 }
 
+graph_layer backend::make_graph_layer(const graph_neurons& g, const std::vector<Eigen::MatrixXd>&,
+                                      stochastic_source*) const {
+  const std::string k(to_string(kind()));
+  throw parameter_error("chip.kernel", "\"" + k + "\"",
+                        "\"float64\", \"fixed\" or \"loihi\" for a NIR graph (node '" + g.name +
+                            "'): the " + k + " kernel does not run graphs in this version");
+}
+
 namespace {
 
 // The float models, with float or dequantised weights.
@@ -86,6 +96,16 @@ class float64_backend final : public backend {
     l.recurrent = parts.float_population();
     l.input = parts.float_projection(m ? m->dequantized_in() : w_in);
     l.rec = parts.float_projection(m ? m->dequantized_rec() : w_rec);
+    return l;
+  }
+  // The float model runs; the weights are quantised and dequantised, or kept.
+  graph_layer make_graph_layer(const graph_neurons&, const std::vector<Eigen::MatrixXd>& w,
+                               stochastic_source* s) const override {
+    graph_layer l;
+    l.mapping = map_graph_float(profile(), w, s);
+    for (std::size_t k = 0; k < w.size(); ++k)
+      l.inputs.push_back(std::make_unique<dense_projection>(
+          quantises() ? dequantize(l.mapping.weights[k]) : w[k]));
     return l;
   }
 };
@@ -116,6 +136,18 @@ class fixed_backend final : public backend {
   void assign_codes(projection& p, chip_weights& cw, const Eigen::MatrixXd& codes) const override {
     p.assign(std::ldexp(1.0, cw.exponent) * codes);  // state units, as make_layer maps
     cw.codes = codes;
+  }
+  graph_layer make_graph_layer(const graph_neurons& g, const std::vector<Eigen::MatrixXd>& w,
+                               stochastic_source* s) const override {
+    graph_layer l;
+    l.mapping = map_graph_fixed(profile(), g, w, s);
+    l.neurons = std::make_unique<model_population<fixed_graph_lif>>(
+        fixed_graph_lif(l.mapping.fixed), static_cast<std::size_t>(g.v_th.size()));
+    for (const auto& cw : l.mapping.weights)
+      l.inputs.push_back(std::make_unique<dense_projection>(
+          Eigen::MatrixXd(std::ldexp(1.0, cw.exponent) * cw.codes)));
+    l.integer_state = true;
+    return l;
   }
 };
 
@@ -171,6 +203,18 @@ class loihi_backend final : public backend {
     return {profile().trace_bits > 0 ? profile().trace_bits : 0, -1, rounding::floor};
   }
   std::string_view exponent_dataset() const noexcept override { return "weight_exp"; }
+  graph_layer make_graph_layer(const graph_neurons& g, const std::vector<Eigen::MatrixXd>& w,
+                               stochastic_source* s) const override {
+    graph_layer l;
+    l.mapping = map_graph_loihi(profile(), g, w, s);
+    l.neurons = std::make_unique<model_population<loihi_lif>>(
+        loihi_lif(l.mapping.loihi), static_cast<std::size_t>(g.v_th.size()));
+    for (const auto& cw : l.mapping.weights)
+      l.inputs.push_back(std::make_unique<loihi_dense>(cw.codes, cw.exponent));
+    l.min_delay = 1;  // Dense delivers in the step after the spike
+    l.integer_state = true;
+    return l;
+  }
 };
 
 // xylosim's Xylo IAF: integer weights with a bit shift per input port; no learning.

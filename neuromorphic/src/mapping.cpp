@@ -185,39 +185,49 @@ chip_mapping map_fixed(const chip_profile& p, const float_lif& f, const Eigen::M
   return m;
 }
 
-chip_mapping map_float(const chip_profile& p, const float_lif&, const Eigen::MatrixXd& w_in,
-                       const Eigen::MatrixXd& w_rec, stochastic_source* source) {
-  chip_mapping m;
-  auto one = [&](const Eigen::MatrixXd& w) {
-    chip_weights cw;
-    if (p.weight_bits == 0) {
-      cw.codes = w;
-      cw.scale = Eigen::VectorXd::Ones(1);
-      return cw;
-    }
-    if (p.quantizer == quantizer_kind::shift) {
-      // Power-of-two steps: 2^-k with the largest k that keeps max |w| representable.
-      const double q_max = std::ldexp(1.0, p.weight_bits - 1) - 1.0, mx = max_abs(w);
-      int k = 0;
-      while (k < 60 && mx * std::ldexp(1.0, k + 1) <= q_max) ++k;
-      while (k > -60 && mx * std::ldexp(1.0, k) > q_max) --k;
-      cw = shift_quantize(w * std::ldexp(1.0, k), p.weight_bits, p.weight_rounding, source,
-                          std::ldexp(1.0, k));
-      return cw;
-    }
-    const auto q = p.quantizer == quantizer_kind::per_row
-                       ? quantize_per_row(w, p.weight_bits, p.weight_rounding, source)
-                       : quantize_per_tensor(w, p.weight_bits, p.weight_rounding, source);
-    cw.codes = q.codes;
-    cw.scale = q.row_scale;
+namespace {
+
+// float64 kernel: one matrix quantised (per_tensor, per_row, shift) or kept (0 bits).
+chip_weights float_codes(const chip_profile& p, const Eigen::MatrixXd& w,
+                         stochastic_source* source) {
+  chip_weights cw;
+  if (p.weight_bits == 0) {
+    cw.codes = w;
+    cw.scale = Eigen::VectorXd::Ones(1);
     return cw;
-  };
+  }
+  if (p.quantizer == quantizer_kind::shift) {
+    // Power-of-two steps: 2^-k with the largest k that keeps max |w| representable.
+    const double q_max = std::ldexp(1.0, p.weight_bits - 1) - 1.0, mx = max_abs(w);
+    int k = 0;
+    while (k < 60 && mx * std::ldexp(1.0, k + 1) <= q_max) ++k;
+    while (k > -60 && mx * std::ldexp(1.0, k) > q_max) --k;
+    return shift_quantize(w * std::ldexp(1.0, k), p.weight_bits, p.weight_rounding, source,
+                          std::ldexp(1.0, k));
+  }
+  const auto q = p.quantizer == quantizer_kind::per_row
+                     ? quantize_per_row(w, p.weight_bits, p.weight_rounding, source)
+                     : quantize_per_tensor(w, p.weight_bits, p.weight_rounding, source);
+  cw.codes = q.codes;
+  cw.scale = q.row_scale;
+  return cw;
+}
+
+void require_float_quantizer(const chip_profile& p) {
   if (p.weight_bits > 0 && p.quantizer != quantizer_kind::per_tensor &&
       p.quantizer != quantizer_kind::per_row && p.quantizer != quantizer_kind::shift)
     throw parameter_error("chip.quantizer", "\"" + std::string(to_string(p.quantizer)) + "\"",
                           "\"per_tensor\", \"per_row\" or \"shift\" with kernel \"float64\"");
-  m.w_in = one(w_in);
-  m.w_rec = one(w_rec);
+}
+
+}  // namespace
+
+chip_mapping map_float(const chip_profile& p, const float_lif&, const Eigen::MatrixXd& w_in,
+                       const Eigen::MatrixXd& w_rec, stochastic_source* source) {
+  chip_mapping m;
+  require_float_quantizer(p);
+  m.w_in = float_codes(p, w_in, source);
+  m.w_rec = float_codes(p, w_rec, source);
   return m;
 }
 
@@ -239,6 +249,155 @@ chip_mapping map_to_chip(const chip_profile& profile, const float_lif& neuron,
   validate(profile);
   chip_mapping m = make_backend(profile)->map_codes(neuron, w_in, w_rec, source);
   m.kernel = profile.kernel;
+  return m;
+}
+
+// ---- NIR graphs (docs/nir.md, "Graphs on a chip") ----
+
+namespace {
+
+// An array of one value per neuron as the kernels' parameters: one value when all agree
+// (the homogeneous fast path), else all of them.
+int_array compact(const Eigen::ArrayXd& x) {
+  const Eigen::Index n = (x.size() > 0 && (x == x[0]).all()) ? 1 : x.size();
+  int_array out(n);
+  for (Eigen::Index i = 0; i < n; ++i) out[i] = std::llround(x[i]);
+  return out;
+}
+
+Eigen::ArrayXd rounded(const Eigen::ArrayXd& x) {
+  return x.unaryExpr([](double v) { return std::nearbyint(v); });
+}
+
+// Per-row scale: the float weight per code of target j when a code stands for `unit` state
+// codes and a float weight w for w gain_j sigma state codes (rows with gain 0 get 0).
+Eigen::VectorXd row_scale(const Eigen::ArrayXd& gain, double unit, double sigma) {
+  return gain.unaryExpr([&](double g) { return g != 0.0 ? unit / (sigma * g) : 0.0; }).matrix();
+}
+
+void require_lif(const chip_profile& p, const graph_neurons& g) {
+  if (!g.lif)
+    throw parameter_error("chip.kernel", "\"" + std::string(to_string(p.kernel)) + "\"",
+                          "\"float64\" for graph node '" + g.name + "' (" + g.type + "): the " +
+                              std::string(to_string(p.kernel)) +
+                              " kernel runs a graph's LIF and CubaLIF nodes only");
+}
+
+}  // namespace
+
+graph_mapping map_graph_loihi(const chip_profile& p, const graph_neurons& g,
+                              const std::vector<Eigen::MatrixXd>& w, stochastic_source* source) {
+  require_lif(p, g);
+  if (g.subtract)
+    throw parameter_error("nir.reset", "\"subtract\"",
+                          "\"value\" on the loihi kernel (Lava's LIF resets v to 0)");
+  if ((g.v_reset != 0.0).any())
+    throw parameter_error("chip.kernel", "\"loihi\"",
+                          "a kernel that resets to v_reset for graph node '" + g.name +
+                              "' (its v_reset is not 0; Lava's LIF resets v to 0)");
+  graph_mapping m;
+  auto& lp = m.loihi;
+  lp.state_bits = p.state_bits;
+  std::vector<double> peak;
+  double m_all = 1e-300;
+  for (const auto& x : w) {
+    peak.push_back(max_abs(g.gain.matrix().asDiagonal() * x));
+    m_all = std::max(m_all, peak.back());
+  }
+  // As map_loihi: the largest |gain w| takes mantissa 254 at the largest weight_exp <= 7
+  // that keeps every threshold within 17 bits.
+  const double th_max = g.v_th.maxCoeff();
+  int e = 7;
+  while (e > -16 && th_max * 254.0 * std::ldexp(1.0, e) / m_all > 131071.0) --e;
+  m.sigma = 254.0 * 64.0 * std::ldexp(1.0, e) / m_all;
+  const Eigen::ArrayXd du = g.synapse
+                                ? Eigen::ArrayXd(rounded(4096.0 * (1.0 - g.decay_syn)) - 1.0)
+                                : Eigen::ArrayXd(Eigen::ArrayXd::Constant(g.v_th.size(), 4095.0));
+  const Eigen::ArrayXd dv = rounded(4096.0 * (1.0 - g.decay_mem));
+  lp.du_n = compact(du.max(0.0).min(4095.0));
+  lp.dv_n = compact(dv.max(0.0).min(4095.0));
+  lp.vth_n = compact(rounded(g.v_th * m.sigma / 64.0));
+  // The leak into v each step: bias_mant << bias_exp, a 13-bit signed mantissa.
+  const Eigen::ArrayXd bias = g.leak * m.sigma;
+  Eigen::ArrayXd mant(bias.size()), ex(bias.size());
+  for (Eigen::Index i = 0; i < bias.size(); ++i) {
+    int k = 0;
+    while (k < 30 && std::abs(std::nearbyint(std::ldexp(bias[i], -k))) > 4095.0) ++k;
+    ex[i] = k;
+    mant[i] = std::nearbyint(std::ldexp(bias[i], -k));
+  }
+  lp.bias_mant_n = compact(mant);
+  lp.bias_exp_n = compact(ex);
+  for (std::size_t k = 0; k < w.size(); ++k) {
+    chip_weights cw;
+    cw.exponent = peak[k] > 0
+                      ? std::max(-24, e - static_cast<int>(std::floor(std::log2(m_all / peak[k]))))
+                      : e;
+    const double unit = 64.0 * std::ldexp(1.0, cw.exponent);  // v codes per mantissa step
+    Eigen::MatrixXd codes = round_codes((m.sigma / unit) * (g.gain.matrix().asDiagonal() * w[k]),
+                                        p.weight_rounding, source);
+    const auto mode = determine_sign_mode(codes);
+    cw.codes = lava_truncate_weights(lava_clip_weights(codes, mode, 8), mode, p.weight_bits);
+    cw.scale = row_scale(g.gain, unit, m.sigma);
+    m.weights.push_back(std::move(cw));
+  }
+  // The homogeneous fast path: one value for all neurons goes into the scalars.
+  auto scalar = [](int_array& a, std::int64_t& s) {
+    if (a.size() == 1) {
+      s = a[0];
+      a.resize(0);
+    }
+  };
+  scalar(lp.du_n, lp.du);
+  scalar(lp.dv_n, lp.dv);
+  scalar(lp.vth_n, lp.vth);
+  scalar(lp.bias_mant_n, lp.bias_mant);
+  scalar(lp.bias_exp_n, lp.bias_exp);
+  return m;
+}
+
+graph_mapping map_graph_fixed(const chip_profile& p, const graph_neurons& g,
+                              const std::vector<Eigen::MatrixXd>& w, stochastic_source* source) {
+  require_lif(p, g);
+  graph_mapping m;
+  auto& fp = m.fixed;
+  fp.state = {p.state_bits, p.state_frac_bits, true};
+  fp.over = p.state_overflow;
+  fp.multiply_rounding = p.state_rounding;
+  fp.decay_bits = p.decay_bits;
+  fp.synapse = g.synapse;
+  fp.subtract = g.subtract;
+  const double unit = std::ldexp(1.0, p.decay_bits);
+  const auto decay = [&](const Eigen::ArrayXd& a) {
+    return compact(rounded(a * unit).min(unit - 1.0).max(0.0));
+  };
+  fp.alpha = decay(g.decay_mem);
+  fp.alpha_syn = g.synapse ? decay(g.decay_syn) : int_array::Zero(1);
+  m.sigma = std::ldexp(1.0, p.state_frac_bits);
+  const Eigen::ArrayXd th = rounded(g.v_th * m.sigma);
+  if ((th < 1.0).any())
+    throw parameter_error(
+        "chip.state_frac_bits", std::to_string(p.state_frac_bits),
+        "enough fractional bits to represent the v_threshold of graph node '" + g.name +
+            "' (at least " +
+            std::to_string(static_cast<int>(std::ceil(-std::log2(g.v_th.minCoeff())))) + ")");
+  fp.v_th = compact(th);
+  fp.v_reset = compact(rounded(g.v_reset * m.sigma));
+  fp.leak = compact(rounded(g.leak * m.sigma));
+  for (const auto& x : w) {
+    chip_weights cw = shift_quantize(m.sigma * (g.gain.matrix().asDiagonal() * x), p.weight_bits,
+                                     p.weight_rounding, source, m.sigma);
+    cw.scale = row_scale(g.gain, std::ldexp(1.0, cw.exponent), m.sigma);
+    m.weights.push_back(std::move(cw));
+  }
+  return m;
+}
+
+graph_mapping map_graph_float(const chip_profile& p, const std::vector<Eigen::MatrixXd>& w,
+                              stochastic_source* source) {
+  require_float_quantizer(p);
+  graph_mapping m;
+  for (const auto& x : w) m.weights.push_back(float_codes(p, x, source));
   return m;
 }
 

@@ -15,6 +15,7 @@
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/nir.hpp"
 #include "chaoschip/models/registry.hpp"
+#include "chaoschip/neuromorphic/backend.hpp"
 
 namespace chaoschip::experiment {
 
@@ -59,7 +60,24 @@ struct graph_network {
   network net;
   std::vector<population_id> ids;
   population_id input = 0;
+  // On a chip profile (the chip form below): per population, whether its state is the
+  // chip's integers; the float weights the chip's codes stand for, per plan projection and
+  // bias (what spectra use); each population's mapping (sigma, integer parameters).
+  std::vector<bool> integer_state;
+  std::vector<Eigen::MatrixXd> dequantised;
+  std::vector<Eigen::VectorXd> dequantised_biases;
+  std::vector<neuromorphic::graph_mapping> mappings;
 };
 graph_network build_graph(const graph_plan& plan);
+// On a chip: every neuron population and the projections into it through the kernel's
+// backend (make_graph_layer); docs/nir.md, "Graphs on a chip". `seed`: the "chip.weights"
+// stream for stochastic rounding.
+graph_network build_graph(const graph_plan& plan, const neuromorphic::backend& chip,
+                          std::uint64_t seed);
+// NIR's LIF or CubaLIF node as the kernels map it (its per-step decays from nir.integrator);
+// other nodes with lif = false.
+neuromorphic::graph_neurons graph_neurons_of(const graph_population& p, double dt);
+// The plan with the float weights a chip run's codes stand for (Lyapunov spectra).
+graph_plan dequantised_plan(const graph_plan& plan, const graph_network& built);
 
 }  // namespace chaoschip::experiment

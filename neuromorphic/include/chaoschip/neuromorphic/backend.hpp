@@ -54,6 +54,16 @@ struct recurrent_layer {
   std::uint32_t input_delay = 0;  // steps the kernel's synapses add to the input
 };
 
+// A NIR graph's neuron node as a kernel builds it: its population (null on the float64
+// kernel: the float model runs) and one projection per weight matrix into it.
+struct graph_layer {
+  std::unique_ptr<population> neurons;
+  std::vector<std::unique_ptr<projection>> inputs;
+  graph_mapping mapping;        // the codes (and the float weights they stand for)
+  std::uint32_t min_delay = 0;  // steps every projection into it takes at least
+  bool integer_state = false;   // the population's state is the chip's integers
+};
+
 class backend {
  public:
   explicit backend(chip_profile profile) : profile_(std::move(profile)) {}
@@ -122,6 +132,13 @@ class backend {
   virtual void set_held_weights(projection& p, const Eigen::MatrixXd& w) const { p.assign(w); }
   // The e-prop traces' arithmetic on this kernel.
   virtual trace_arithmetic traces() const noexcept;
+
+  // --- NIR graphs (docs/nir.md, "Graphs on a chip") ---
+  // A neuron node of a graph and its input matrices `w` ([n, pre], a bias as [n, 1]) on
+  // this kernel. parameter_error (exit 2) naming the node for what the kernel cannot run.
+  virtual graph_layer make_graph_layer(const graph_neurons& g,
+                                       const std::vector<Eigen::MatrixXd>& w,
+                                       stochastic_source* source) const;
 
   // --- run file ---
   // The name of a projection's exponent under /chip/ (weight_exp on Loihi, else weight_shift).

@@ -35,6 +35,13 @@ struct loihi_lif_parameters {
   // Learning only: the pseudo-derivative gamma / V max(0, 1 - |v - V| / V), V = vth << 6,
   // of the membrane before its reset (per unit of the integer v). Not part of the chip.
   double gamma = 0.3;
+  // Per-neuron values, as Lava's LIF holds du, dv, vth, bias_mant and bias_exp: each array
+  // empty (every neuron takes the scalar above: the homogeneous fast path) or one value per
+  // neuron. NIR graphs on the chip (docs/nir.md, "Graphs on a chip").
+  int_array du_n{}, dv_n{}, vth_n{}, bias_mant_n{}, bias_exp_n{};
+  bool per_neuron() const noexcept {
+    return du_n.size() + dv_n.size() + vth_n.size() + bias_mant_n.size() + bias_exp_n.size() > 0;
+  }
 };
 
 class loihi_lif : public with_recordables<loihi_lif> {
@@ -60,6 +67,7 @@ class loihi_lif : public with_recordables<loihi_lif> {
   const parameters& params() const noexcept { return p_; }
 
  private:
+  void step_per_neuron(state& s, const Eigen::Ref<const Eigen::VectorXd>& input) const;
   parameters p_;
   std::int64_t max_uv_;  // 2^(state_bits - 1)
 };

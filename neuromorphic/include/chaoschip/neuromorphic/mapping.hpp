@@ -6,9 +6,11 @@
 // c_in w and v_th in those codes, and quantises the weights with the profile's quantiser.
 #include <map>
 #include <string>
+#include <vector>
 
 #include <Eigen/Core>
 
+#include "chaoschip/neuromorphic/fixed_graph_lif.hpp"
 #include "chaoschip/neuromorphic/fixed_lif.hpp"
 #include "chaoschip/neuromorphic/loihi.hpp"
 #include "chaoschip/neuromorphic/profile.hpp"
@@ -57,6 +59,42 @@ chip_mapping map_loihi(const chip_profile& p, const float_lif& neuron, const Eig
                        const Eigen::MatrixXd& w_rec, stochastic_source* source);
 chip_mapping map_xylo(const chip_profile& p, const float_lif& neuron, const Eigen::MatrixXd& w_in,
                       const Eigen::MatrixXd& w_rec, stochastic_source* source);
+
+// A spiking node of a NIR graph (LIF or CubaLIF) as the kernels map it (docs/nir.md,
+// "Graphs on a chip"): NIR's equations over one step, in units of NIR's v, with the synaptic
+// current expressed by its contribution to v (u = (1 - decay_mem) r i):
+//   u' = decay_syn u + gain I            (CubaLIF; LIF: u' = gain I)
+//   v' = decay_mem v + u' + leak,  spike where v' > v_th, then the reset
+// I is the node's summed weighted input (weights times spikes, plus biases) of the step.
+// Arrays have one value per neuron.
+struct graph_neurons {
+  std::string name, type;  // the NIR node and its type, for messages
+  bool lif = false;        // a LIF or CubaLIF node (the arrays below are set); else refused
+  bool synapse = false;    // CubaLIF
+  Eigen::ArrayXd decay_syn, decay_mem;
+  Eigen::ArrayXd gain;  // CubaLIF (1 - decay_syn) w_in (1 - decay_mem) r; LIF (1 - decay_mem) r
+  Eigen::ArrayXd leak;  // (1 - decay_mem) v_leak
+  Eigen::ArrayXd v_th, v_reset;
+  bool subtract = false;  // nir.reset = "subtract"
+};
+
+// A graph node's integer parameters and the codes of every weight matrix into it (in the
+// order given; a bias is a one-column matrix from an always-on source). The scale of each
+// chip_weights is per row: the float weight (NIR's units) per code of that target neuron.
+struct graph_mapping {
+  loihi_lif_parameters loihi;
+  fixed_graph_lif_parameters fixed;
+  std::vector<chip_weights> weights;
+  double sigma = 1.0;  // state codes per unit of NIR's v
+};
+graph_mapping map_graph_loihi(const chip_profile& p, const graph_neurons& g,
+                              const std::vector<Eigen::MatrixXd>& w, stochastic_source* source);
+graph_mapping map_graph_fixed(const chip_profile& p, const graph_neurons& g,
+                              const std::vector<Eigen::MatrixXd>& w, stochastic_source* source);
+// float64 kernel: each matrix quantised on its own (per_tensor, per_row or shift), or kept
+// (weight_bits = 0: codes = the weights, scale 1).
+graph_mapping map_graph_float(const chip_profile& p, const std::vector<Eigen::MatrixXd>& w,
+                              stochastic_source* source);
 
 // The profile's mapping (validated; through the kernel's backend). `source` is needed when
 // the profile rounds weights stochastically.
