@@ -13,15 +13,38 @@ namespace chaoschip::experiment {
 
 using namespace chaoschip::io;
 
+namespace {
+
+// An imported graph whose LIF layer runs as NIR's LIF: its spectrum is the graph's recurrent
+// population's, with the run's weights in place of the graph's input and recurrent ones.
+graph_plan with_weights(const plan& p, const weight_set& w) {
+  graph_plan g = p.imported->graph;
+  std::size_t rec = 0;
+  for (std::size_t i = 0; i < g.populations.size(); ++i)
+    if (g.populations[i].name == p.network.recurrent_name) rec = i;
+  for (auto& proj : g.projections) {
+    if (proj.target != rec) continue;
+    proj.weights = proj.source == rec ? w.w_rec : w.w_in;
+  }
+  g.recurrent = rec;
+  return g;
+}
+
+}  // namespace
+
 run_data run_experiment(const run_config& c, const progress_fn& progress, thread_pool* pool,
                         const training_control& control) {
   const plan p = lower(c);
   if (p.graph) return run_graph(p, progress, pool);
   built_network b = build(p);
   run_data out = train(p, b, progress, control);
-  for (const auto& when : p.learning.lyapunov_when)
+  for (const auto& when : p.learning.lyapunov_when) {
+    const weight_set& w = when == "before" ? *out.initial : *out.final;
     out.lyapunov.emplace_back(
-        when, measure_lyapunov(c, p.chip, when == "before" ? *out.initial : *out.final, pool));
+        when, p.imported && !p.imported->chaoschip_model
+                  ? measure_graph_lyapunov(p.config, with_weights(p, w), *p.task, pool)
+                  : measure_lyapunov(p.config, p.chip, w, pool));
+  }
   return out;
 }
 
