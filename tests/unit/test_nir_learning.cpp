@@ -230,9 +230,9 @@ TEST_CASE("nir_lif: BPTT equals finite differences with the reset as a stop-grad
                e_out = (g.w_out - f_out).norm() / f_out.norm();
   WARN("relative errors vs finite differences: w_in " << e_in << ", w_rec " << e_rec << ", w_out "
                                                       << e_out);
-  CHECK(e_in < 1e-6);
-  CHECK(e_rec < 1e-6);
-  CHECK(e_out < 1e-6);
+  CHECK(e_in < 1e-5);
+  CHECK(e_rec < 1e-5);
+  CHECK(e_out < 1e-5);
 
   // e-prop (symmetric feedback) equals BPTT when there is no recurrent path.
   weights w0 = w;
