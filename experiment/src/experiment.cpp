@@ -8,29 +8,11 @@
 
 #include "chaoschip/experiment/graph_runner.hpp"
 #include "chaoschip/experiment/lyapunov.hpp"
+#include "chaoschip/experiment/trainable_graph.hpp"
 
 namespace chaoschip::experiment {
 
 using namespace chaoschip::io;
-
-namespace {
-
-// An imported graph whose LIF layer runs as NIR's LIF: its spectrum is the graph's recurrent
-// population's, with the run's weights in place of the graph's input and recurrent ones.
-graph_plan with_weights(const plan& p, const weight_set& w) {
-  graph_plan g = p.imported->graph;
-  std::size_t rec = 0;
-  for (std::size_t i = 0; i < g.populations.size(); ++i)
-    if (g.populations[i].name == p.network.recurrent_name) rec = i;
-  for (auto& proj : g.projections) {
-    if (proj.target != rec) continue;
-    proj.weights = proj.source == rec ? w.w_rec : w.w_in;
-  }
-  g.recurrent = rec;
-  return g;
-}
-
-}  // namespace
 
 run_data run_experiment(const run_config& c, const progress_fn& progress, thread_pool* pool,
                         const training_control& control) {
@@ -42,7 +24,7 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
     const weight_set& w = when == "before" ? *out.initial : *out.final;
     out.lyapunov.emplace_back(
         when, p.imported && !p.imported->chaoschip_model
-                  ? measure_graph_lyapunov(p.config, with_weights(p, w), *p.task, pool)
+                  ? measure_graph_lyapunov(p.config, graph_with_weights(p, w), *p.task, pool)
                   : measure_lyapunov(p.config, p.chip, w, pool));
   }
   return out;

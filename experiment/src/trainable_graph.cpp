@@ -227,4 +227,15 @@ network_plan trainable_network(const io::run_config& e, const trainable_shape& s
   return n;
 }
 
+graph_plan graph_with_weights(const plan& p, const io::weight_set& w) {
+  graph_plan g = p.imported->graph;
+  std::size_t rec = 0;
+  for (std::size_t i = 0; i < g.populations.size(); ++i)
+    if (g.populations[i].name == p.network.recurrent_name) rec = i;
+  for (auto& proj : g.projections)
+    if (proj.target == rec) proj.weights = proj.source == rec ? w.w_rec : w.w_in;
+  g.recurrent = rec;
+  return g;
+}
+
 }  // namespace chaoschip::experiment

@@ -115,6 +115,10 @@ EOF
   --set train.iterations=5 > /dev/null
 "$exe" run foreign.toml -o none.h5 --set 'train.rule="none"' --set train.iterations=2 \
   --set 'lyapunov.when=["before"]' --set lyapunov.steps=200 --set lyapunov.warmup=50 > /dev/null
+# The spectra of a trained graph: in the run, and from its run file (the graph's NIR LIF).
+spectra=(--set 'lyapunov.when=["before","after"]' --set lyapunov.steps=200 --set lyapunov.warmup=50)
+"$exe" run foreign.toml -o spectra.h5 --set train.iterations=3 "${spectra[@]}" > /dev/null
+"$exe" lyapunov spectra.h5 -o spectra.lyap.h5 "${spectra[@]}" > /dev/null
 /usr/bin/python3 - <<'PY'
 import h5py, numpy as np
 for name in ("eprop", "bptt"):
@@ -141,6 +145,11 @@ for name in ("eprop", "bptt"):
 with h5py.File("direct.h5", "r") as f:
     assert len(f["train/loss"][()]) == 5
     assert "output" in f["states"], list(f["states"].keys())
+with h5py.File("spectra.h5", "r") as a, h5py.File("spectra.lyap.h5", "r") as b:
+    for when in ("before", "after"):
+        ea, eb = a[f"lyapunov/{when}/exponents"][()], b[f"lyapunov/{when}/exponents"][()]
+        assert np.array_equal(ea, eb), (when, ea, eb)
+        assert a[f"lyapunov/{when}"].attrs["jacobian"] == "surrogate"
 with h5py.File("none.h5", "r") as f:
     assert len(f["train/loss"][()]) == 2  # a trainable graph run through the trainer
     assert "network/final" in f
@@ -170,9 +179,13 @@ test ! -e x.h5
   --set 'train.rule="none"' --set train.iterations=1 > /dev/null
 
 # 3. A chaoschip network, run from its config and from its NIR graph with metadata.
-for model in lif alif; do
+# (lif on loihi: the chip kernel maps the imported weights as it maps the config's.)
+for model in lif alif lif/loihi; do
+  profile=float64
+  [ "$model" = lif/loihi ] && model=lif && profile=loihi
   for rule in eprop bptt; do
     [ "$model/$rule" = alif/bptt ] && continue
+    [ "$profile/$rule" = loihi/bptt ] && continue
     cat > config.toml <<EOF
 seed = 5
 [network]
@@ -194,12 +207,17 @@ steps = 150
 [train]
 rule = "$rule"
 iterations = 15
+[chip]
+profile = "$profile"
 [lyapunov]
 when = ["after"]
 steps = 200
 warmup = 50
 EOF
     "$exe" run config.toml -o config.h5 > /dev/null
+    # The float initial weights (a chip run stores its codes): the same seed's draw.
+    "$exe" run config.toml -o weights.h5 --set 'chip.profile="float64"' --set train.iterations=1 \
+      --set 'lyapunov.when=["before"]' --set lyapunov.steps=1 --set lyapunov.warmup=0 > /dev/null
     /usr/bin/python3 - <<'PY'
 import math, tomllib
 import h5py, numpy as np
@@ -214,7 +232,9 @@ def text(v):
 
 with h5py.File("config.h5", "r") as f:
     cfg = tomllib.loads(f.attrs["config"])
+with h5py.File("weights.h5", "r") as f:
     w = {k: f[f"network/initial/{k}"][()] for k in ("w_in", "w_rec", "w_out")}
+    assert all(x.dtype == np.float64 for x in w.values())
 net, neuron = cfg["network"], cfg["neuron"]
 dt, tau_m = net["dt"], neuron["tau_m"]
 n_in, n_rec, n_out = w["w_in"].shape[1], w["w_in"].shape[0], w["w_out"].shape[0]
@@ -235,14 +255,14 @@ write_graph("exported.nir", nodes, EDGES,
 PY
     "$exe" run config.toml -o graph.h5 --set 'network.source="nir"' \
       --set 'network.file="exported.nir"' > /dev/null
-    MODEL=$model RULE=$rule /usr/bin/python3 - <<'PY'
+    MODEL=$model RULE=$rule PROFILE=$profile /usr/bin/python3 - <<'PY'
 import os
 import h5py, numpy as np
 with h5py.File("config.h5", "r") as a, h5py.File("graph.h5", "r") as b:
     la, lb = a["train/loss"][()], b["train/loss"][()]
     assert len(la) == len(lb) == 15
     err = np.max(np.abs(la - lb))
-    print(f"{os.environ['MODEL']} {os.environ['RULE']}: 15 losses, max |config - graph| = {err:.3g}")
+    print(f"{os.environ['MODEL']} {os.environ['RULE']} {os.environ['PROFILE']}: 15 losses, max |config - graph| = {err:.3g}")
     assert err <= 1e-12, (la, lb)
     assert la[-1] < la[0], la
     for k in ("w_in", "w_rec", "w_out"):

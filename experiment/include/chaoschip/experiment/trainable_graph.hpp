@@ -42,4 +42,9 @@ bool has_chaoschip_model(const trainable_shape& shape);
 network_plan trainable_network(const io::run_config& effective, const trainable_shape& shape,
                                const graph_plan& graph);
 
+// The imported graph of `p` with weights `w` in place of its input and recurrent
+// projections, its LIF layer the recurrent population (its Lyapunov spectrum when the layer
+// runs as nir_lif: measure_graph_lyapunov).
+graph_plan graph_with_weights(const plan& p, const io::weight_set& w);
+
 }  // namespace chaoschip::experiment
