@@ -197,9 +197,11 @@ plan lower_trainable(const run_config& c, std::shared_ptr<graph_plan> graph,
   p.task = make_task(e, p.learning.training());
   if (!p.learning.training() && p.learning.has_target && p.task->steps() > 0)
     p.learning.has_target = p.task->get(0).target.size() > 0;  // a case file without targets
-  p.imported = std::make_shared<imported_graph>(imported_graph{std::move(*graph), shape.w_in->name,
-                                                               shape.w_rec->name, shape.w_out->name,
-                                                               has_chaoschip_model(shape)});
+  // The names first: `shape` points into the graph that is moved.
+  imported_graph imported{
+      {}, shape.w_in->name, shape.w_rec->name, shape.w_out->name, has_chaoschip_model(shape)};
+  imported.graph = std::move(*graph);
+  p.imported = std::make_shared<imported_graph>(std::move(imported));
   return p;
 }
 
