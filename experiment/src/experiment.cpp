@@ -8,6 +8,7 @@
 
 #include "chaoschip/experiment/graph_runner.hpp"
 #include "chaoschip/experiment/lyapunov.hpp"
+#include "chaoschip/experiment/trainable_graph.hpp"
 
 namespace chaoschip::experiment {
 
@@ -19,9 +20,13 @@ run_data run_experiment(const run_config& c, const progress_fn& progress, thread
   if (p.graph) return run_graph(p, progress, pool);
   built_network b = build(p);
   run_data out = train(p, b, progress, control);
-  for (const auto& when : p.learning.lyapunov_when)
+  for (const auto& when : p.learning.lyapunov_when) {
+    const weight_set& w = when == "before" ? *out.initial : *out.final;
     out.lyapunov.emplace_back(
-        when, measure_lyapunov(c, p.chip, when == "before" ? *out.initial : *out.final, pool));
+        when, p.imported && !p.imported->chaoschip_model
+                  ? measure_graph_lyapunov(p.config, graph_with_weights(p, w), *p.task, pool)
+                  : measure_lyapunov(p.config, p.chip, w, pool));
+  }
   return out;
 }
 

@@ -39,19 +39,22 @@ weight_set make_initial_weights(const run_config& c) {
   const auto& nc = c.network;
   if (nc.init == "file") return read_case_weights(nc.file, nc.n_in, nc.n_rec, nc.n_out);
   const auto seed = static_cast<std::uint64_t>(c.seed);
-  random_stream r_in(seed, "weights.in"), r_rec(seed, "weights.rec"), r_out(seed, "weights.out"),
-      r_fb(seed, "weights.feedback");
+  random_stream r_in(seed, "weights.in"), r_rec(seed, "weights.rec"), r_out(seed, "weights.out");
   weight_set w;
   w.w_in = models::gaussian_weights(nc.n_rec, nc.n_in, nc.input_gain, r_in);
   w.w_rec = nc.init == "orthogonal" ? models::orthogonal_weights(nc.n_rec, nc.gain, r_rec)
                                     : models::gaussian_weights(nc.n_rec, nc.n_rec, nc.gain, r_rec);
   if (!nc.autapses) w.w_rec.diagonal().setZero();
   w.w_out = models::gaussian_weights(nc.n_out, nc.n_rec, 1.0, r_out);
-  // B ~ N(0,1)/sqrt(n_rec), as NEST's e-prop examples draw it.
-  w.feedback = models::gaussian_weights(
-      nc.n_rec, nc.n_out, std::sqrt(static_cast<double>(nc.n_out) / static_cast<double>(nc.n_rec)),
-      r_fb);
+  w.feedback = make_feedback(seed, nc.n_rec, nc.n_out);
   return w;
+}
+
+Eigen::MatrixXd make_feedback(std::uint64_t seed, std::int64_t n_rec, std::int64_t n_out) {
+  random_stream r_fb(seed, "weights.feedback");
+  // B ~ N(0,1)/sqrt(n_rec), as NEST's e-prop examples draw it.
+  return models::gaussian_weights(
+      n_rec, n_out, std::sqrt(static_cast<double>(n_out) / static_cast<double>(n_rec)), r_fb);
 }
 
 std::unique_ptr<models::task> make_task(const run_config& c, bool require_target) {
@@ -106,11 +109,19 @@ neuromorphic::float_lif float_lif_of(const run_config& c) {
 }
 
 void check_recurrent_model(const run_config& c, const neuromorphic::backend& backend) {
-  if (!backend.float_models() && model_of(c) != models::model_kind::lif)
-    throw parameter_error("network.model", quoted(c.network.model),
+  check_recurrent_model(model_of(c), backend);
+}
+
+void check_recurrent_model(models::model_kind model, const neuromorphic::backend& backend) {
+  if (!backend.float_models() && model != models::model_kind::lif)
+    throw parameter_error("network.model", quoted(std::string(models::to_string(model))),
                           "\"lif\" with chip kernel \"" +
                               std::string(neuromorphic::to_string(backend.kind())) +
                               "\" (fixed-point kernels implement LIF neurons)");
+}
+
+std::unique_ptr<population> make_recurrent(const network_plan& n) {
+  return models::make_population(n.recurrent_model, n.recurrent_values, n.recurrent_dt, n.n_rec);
 }
 
 built_network build(const plan& p) {
@@ -119,25 +130,27 @@ built_network build(const plan& p) {
   const nm::backend& backend = *p.chip.backend;
   built_network b;
   auto& net = b.net;
-  check_recurrent_model(c, backend);
+  check_recurrent_model(p.network.recurrent_model, backend);
   const auto& w_in = p.network.in_rec.weights;
   const auto& w_rec = p.network.rec_rec.weights;
   if (backend.quantises())
     b.chip = backend.map_weights(p.chip.neuron, w_in, w_rec, p.chip.gamma, p.chip.seed);
 
-  b.input = net.add("input", std::make_unique<models::spike_pattern_source>(
-                                 p.network.n_in, models::spike_pattern_source::pattern{}));
+  b.input =
+      net.add(p.network.input_name, std::make_unique<models::spike_pattern_source>(
+                                        p.network.n_in, models::spike_pattern_source::pattern{}));
   // Interval-local alignment of NEST's e-prop models: input x[t] and recurrent z[t-d]
   // reach the recurrent layer at t; the readout integrates z[t] in the same step. A
   // kernel's synapses may add a step (Loihi's Dense) to the input.
   nm::recurrent_layer layer =
       backend.make_layer(b.chip ? &*b.chip : nullptr, w_in, w_rec, p.network.n_rec,
-                         {[&c] { return make_recurrent(c); },
+                         {[&p] { return make_recurrent(p.network); },
                           [&c](const Eigen::MatrixXd& w) { return make_projection(c, w); }});
-  b.recurrent = net.add("recurrent", std::move(layer.recurrent));
-  b.readout = net.add("readout", std::make_unique<model_population<models::readout>>(
-                                     models::readout({.tau = p.network.readout_tau}, p.network.dt),
-                                     p.network.n_out));
+  b.recurrent = net.add(p.network.recurrent_name, std::move(layer.recurrent));
+  b.readout =
+      net.add(p.network.readout_name,
+              std::make_unique<model_population<models::readout>>(
+                  models::readout({.tau = p.network.readout_tau}, p.network.dt), p.network.n_out));
   b.in_rec = net.connect(b.input, b.recurrent, std::move(layer.input),
                          p.network.in_rec.delay + layer.input_delay);
   b.rec_rec = net.connect(b.recurrent, b.recurrent, std::move(layer.rec), p.network.rec_rec.delay);

@@ -2,48 +2,44 @@
 
 #include <cmath>
 
-#include "chaoschip/core/model_population.hpp"
-#include "chaoschip/experiment/model_binding.hpp"
-#include "chaoschip/models/lif.hpp"
+#include "chaoschip/core/errors.hpp"
+#include "chaoschip/models/registry.hpp"
 
 namespace chaoschip::experiment {
 
 namespace {
 
-// The recurrent layer's decay per step: a chip's own decay code, the LIF membrane or
-// rate_ode's exponential-Euler map of one step (h <- e^(-dt/tau) h + (1 - e^(-dt/tau))
-// (W r + u): exact for the input held over the step, first order in dt for the
-// recurrent term), or the rate map's leak.
-double decay_of(const plan& p, const built_network& b, bool spiking) {
-  const auto& c = p.config;
+// The recurrent model's constants from the registry (the LIF membrane, rate_ode's
+// exponential-Euler map of one step, the rate map's leak, NIR's LIF propagator: see
+// docs/learning.md); a chip's own decay code and input gain replace them.
+models::learning_constants model_constants_of(const plan& p, const built_network& b) {
+  if (!p.learning.training()) return {};  // simulation only: nothing to learn
+  const network_plan& n = p.network;
+  auto k =
+      models::learning_constants_of(n.recurrent_model, n.recurrent_values, n.recurrent_dt, n.n_rec);
+  if (!k)
+    throw parameter_error("network.model", std::string(models::to_string(n.recurrent_model)),
+                          "a model e-prop and BPTT can train");
   if (b.chip)
-    if (const auto chip = p.chip.backend->membrane_decay(*b.chip)) return *chip;
-  const bool ode_model = model_of(c) == models::model_kind::rate_ode;
-  return spiking || ode_model ? std::exp(-c.network.dt / c.neuron.tau_m) : 1.0 - c.neuron.alpha;
-}
-
-// The input gain: the kernel's own (the fixed kernel's exact c_in), or the model's.
-double input_gain_of(const plan& p, bool spiking, double alpha) {
-  const auto& c = p.config;
-  if (const auto gain = p.chip.backend->input_gain(p.chip.neuron)) return *gain;
-  if (spiking) return c.neuron.regular_spike_arrival ? 1.0 : 1.0 - alpha;
-  return model_of(c) == models::model_kind::rate_ode ? 1.0 - alpha : c.neuron.alpha;
+    if (const auto chip = p.chip.backend->membrane_decay(*b.chip)) k->alpha = *chip;
+  if (const auto gain = p.chip.backend->input_gain(p.chip.neuron)) k->c_z = *gain;
+  return *k;
 }
 
 }  // namespace
 
 learning_constants learning_constants_of(const plan& p, const built_network& b) {
   const auto& c = p.config;
+  const network_plan& n = p.network;
   const bool spiking = b.net.at(b.recurrent).output() == output_kind::spikes;
-  const double alpha = decay_of(p, b, spiking);
-  const double c_z = input_gain_of(p, spiking, alpha);
-  const double kappa = c.readout.tau > 0 ? std::exp(-c.network.dt / c.readout.tau) : 0.0;
-  const double f_target = c.train.f_target * c.network.dt * 1e-3;
+  const models::learning_constants m = model_constants_of(p, b);
+  const double kappa = n.readout_tau > 0 ? std::exp(-n.dt / n.readout_tau) : 0.0;
+  const double f_target = c.train.f_target * n.dt * 1e-3;
   const double c_reg = spiking ? c.train.c_reg : 0.0;
   learning_constants k;
   auto& es = k.eprop;
-  es.alpha = alpha;
-  es.c_z = c_z;
+  es.alpha = m.alpha;
+  es.c_z = m.c_z;
   es.kappa = kappa;
   es.alpha_out = kappa;
   es.c_out = 1.0 - kappa;
@@ -51,23 +47,18 @@ learning_constants learning_constants_of(const plan& p, const built_network& b) 
   es.f_target = f_target;
   es.average_gradient = c.train.average_gradient;
   auto& bs = k.bptt;
-  bs.alpha = alpha;
-  bs.c_z = c_z;
-  bs.v_th = c.neuron.v_th;
+  bs.alpha = m.alpha;
+  bs.c_z = m.c_z;
+  bs.v_th = m.v_th;
   bs.alpha_out = kappa;
   bs.c_out = 1.0 - kappa;
   bs.c_reg = c_reg;
   bs.f_target = f_target;
   bs.reset_gradient = c.train.reset_gradient;
   bs.average_gradient = c.train.average_gradient;
-  if (model_of(c) == models::model_kind::alif) {
-    const auto& lif = dynamic_cast<const model_population<models::lif>&>(b.net.at(b.recurrent));
-    const auto n = static_cast<std::size_t>(c.network.n_rec);
-    es.rho = bs.rho = lif.model_value().rho();
-    es.beta = bs.beta = Eigen::VectorXd(static_cast<Eigen::Index>(n));
-    for (std::size_t i = 0; i < n; ++i)
-      es.beta[static_cast<Eigen::Index>(i)] = bs.beta[static_cast<Eigen::Index>(i)] =
-          lif.model_value().beta_of(i, n);
+  if (m.beta.size() > 0) {  // alif
+    es.rho = bs.rho = m.rho;
+    es.beta = bs.beta = m.beta;
   }
   k.traces = p.chip.backend->traces();
   return k;

@@ -11,6 +11,7 @@
 #include "chaoschip/core/random.hpp"
 #include "chaoschip/experiment/factory.hpp"
 #include "chaoschip/experiment/model_binding.hpp"
+#include "chaoschip/experiment/trainable_graph.hpp"
 
 namespace chaoschip::experiment {
 
@@ -160,6 +161,20 @@ class recording_system final : public tangent_system {
 
 lyapunov_data measure_lyapunov(const run_config& c, const weight_set& w, thread_pool* pool,
                                state_log* log, const step_progress& progress) {
+  if (c.network.source == "nir") {
+    // A trained graph whose LIF layer runs as NIR's LIF: the graph's spectrum.
+    const plan p = lower(c);
+    // Weights of another size (a config's draw, `lyapunov CONFIG`): the graph's own.
+    const auto& n = p.network;
+    const bool sized = w.w_rec.rows() == static_cast<Eigen::Index>(n.n_rec) &&
+                       w.w_in.cols() == static_cast<Eigen::Index>(n.n_in);
+    if (p.imported && !p.imported->chaoschip_model)
+      return measure_graph_lyapunov(
+          p.config,
+          sized ? graph_with_weights(p, w)
+                : graph_with_weights(p, {n.in_rec.weights, n.rec_rec.weights, {}, {}, false}),
+          *p.task, pool);
+  }
   return measure_lyapunov(c, chip_plan_of(c), w, pool, log, progress);
 }
 

@@ -6,6 +6,7 @@
 #include "chaoschip/core/errors.hpp"
 #include "chaoschip/experiment/factory.hpp"
 #include "chaoschip/experiment/model_binding.hpp"
+#include "chaoschip/experiment/trainable_graph.hpp"
 #include "chaoschip/io/chip.hpp"
 #include "chaoschip/io/nir.hpp"
 
@@ -88,6 +89,9 @@ network_plan network_plan_of(const run_config& c, const weight_set& w) {
   n.n_out = static_cast<std::size_t>(c.network.n_out);
   n.dt = c.network.dt;
   n.model = c.network.model;
+  n.recurrent_model = model_of(c);
+  n.recurrent_values = neuron_values(c.neuron, n.recurrent_model);
+  n.recurrent_dt = c.network.dt;
   n.sparse = c.network.connectivity == "sparse";
   n.autapses = c.network.autapses;
   n.readout_tau = c.readout.tau;
@@ -154,20 +158,75 @@ io::nir_config nir_options(const run_config& c) {
   return o;
 }
 
-// A NIR graph to simulate: lowered into populations and projections (graph.hpp); the task
-// as wide as its Input. On a chip profile its LIF/CubaLIF nodes run on the kernel.
+// Refusals of the trainable path with a NIR LIF layer (nir_lif): chaoschip's chip kernels
+// and flossing are for its own models; BPTT stops the gradient at the reset.
+void check_nir_lif(const run_config& c, const plan& p) {
+  const auto& backend = *p.chip.backend;
+  if (backend.quantises() || !backend.float_models() || backend.traces().bits > 0)
+    throw parameter_error("chip.profile", quoted(c.chip.profile),
+                          "\"float64\" for a graph whose LIF layer runs as NIR's LIF (the chip "
+                          "kernels run chaoschip's lif: a graph chaoschip exported, with its "
+                          "metadata, runs on them)");
+  if (c.floss.enabled)
+    throw parameter_error("floss.enabled", "true",
+                          "false for a graph whose LIF layer runs as NIR's LIF");
+  if (p.learning.rule == rule_kind::bptt && c.train.reset_gradient)
+    throw parameter_error("train.reset_gradient", "true",
+                          "false for NIR's LIF (BPTT stops the gradient at its reset)");
+  const auto& n = p.network;
+  if (p.learning.training())  // homogeneous parameters: parameter_error naming the one
+    (void)models::learning_constants_of(n.recurrent_model, n.recurrent_values, n.recurrent_dt,
+                                        n.n_rec);
+}
+
+// A graph in the trainable shape: the config path's network from the graph's nodes, run
+// by the trainer (with its loss, also under train.rule = "none").
+plan lower_trainable(const run_config& c, std::shared_ptr<graph_plan> graph,
+                     const trainable_shape& shape) {
+  plan p;
+  const run_config e = trainable_config(c, shape);
+  p.chip = chip_plan_of(e);
+  p.config = e;
+  p.config_toml = to_toml(e);
+  p.network = trainable_network(e, shape, *graph);
+  p.learning = learning_plan_of(e);
+  if (has_chaoschip_model(shape))
+    check_supported(e, *p.chip.backend);
+  else
+    check_nir_lif(e, p);
+  p.task = make_task(e, p.learning.training());
+  if (!p.learning.training() && p.learning.has_target && p.task->steps() > 0)
+    p.learning.has_target = p.task->get(0).target.size() > 0;  // a case file without targets
+  // The names first: `shape` points into the graph that is moved.
+  imported_graph imported{
+      {}, shape.w_in->name, shape.w_rec->name, shape.w_out->name, has_chaoschip_model(shape)};
+  imported.graph = std::move(*graph);
+  p.imported = std::make_shared<imported_graph>(std::move(imported));
+  return p;
+}
+
+// A NIR graph: in the trainable shape, lowered to the config path's network; else lowered
+// into populations and projections (graph.hpp) and simulated by run_graph, the task as
+// wide as its Input.
 plan lower_nir(const run_config& c) {
+  auto graph = std::make_shared<graph_plan>(lower_graph(read_nir(c.network.file), nir_options(c)));
+  const auto shape = match_trainable(graph->graph);
   plan p;
   // Any profile: the graph's populations are built on its kernel (build_graph's chip form),
   // which refuses what the kernel cannot run.
   p.chip = chip_plan_of(c);
-  auto graph = std::make_shared<graph_plan>(lower_graph(read_nir(c.network.file), nir_options(c)));
+  // The trainable shape runs through the trainer, except a foreign graph only simulated on
+  // a chip kernel: that is the graph path's (NIR's LIF on the kernel).
+  const bool on_chip = p.chip.backend->quantises() || !p.chip.backend->float_models();
+  if (const auto* s = std::get_if<trainable_shape>(&shape))
+    if (c.train.rule != "none" || has_chaoschip_model(*s) || !on_chip)
+      return lower_trainable(c, std::move(graph), *s);
   if (c.train.rule != "none")
     throw parameter_error("train.rule", quoted(c.train.rule),
                           "\"none\" for this graph: e-prop and BPTT train Input -> Affine/Linear "
                           "-> a recurrent spiking layer -> Affine/Linear -> LI/CubaLI readout; "
                           "the graph is " +
-                              shape_of(*graph));
+                              shape_of(*graph) + " (" + std::get<std::string>(shape) + ")");
   if (c.floss.enabled)
     throw parameter_error("floss.enabled", "true",
                           "false for a NIR graph outside the trainable shape");

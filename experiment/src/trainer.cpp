@@ -312,13 +312,21 @@ void trainer::assemble() {
     // One trajectory with fixed weights can be replayed by `chaoschip lyapunov`; a training
     // log (networks reset between sequences, weights changing) cannot.
     const bool single = iterations_ * batch_ == 1;
-    out_.states_attributes["recurrent"] = {{"trajectory", single ? "run" : "training"},
-                                           {"t0", std::int64_t{1}},
-                                           {"weights", "initial"}};
+    out_.states_attributes[p_.network.recurrent_name] = {
+        {"trajectory", single ? "run" : "training"},
+        {"t0", std::int64_t{1}},
+        {"weights", "initial"}};
   }
   out_.root_attributes["steps"] = step_;
   out_.root_attributes["dt"] = c_.network.dt;
-  out_.root_attributes["model"] = c_.network.model;
+  out_.root_attributes["model"] = std::string(models::to_string(p_.network.recurrent_model));
+  if (p_.imported) {
+    // The graph trained, and the nodes that hold the weights in /network (docs/nir.md).
+    out_.graph = p_.imported->graph.graph;
+    out_.root_attributes["nir_w_in"] = p_.imported->w_in;
+    out_.root_attributes["nir_w_rec"] = p_.imported->w_rec;
+    out_.root_attributes["nir_w_out"] = p_.imported->w_out;
+  }
 }
 
 }  // namespace

@@ -23,6 +23,10 @@ void trajectory_tap::record(std::int64_t, const network& n) {
   if (lif_) {
     tr.z_events.push_step(r.spikes());
     psi_row = Eigen::Map<const Eigen::RowVectorXd>(lif_->state().psi.data(), psi_row.size());
+  } else if (nir_lif_) {
+    // The pseudo-derivative of the membrane before its reset, as the model computed it.
+    tr.z_events.push_step(r.spikes());
+    psi_row = Eigen::Map<const Eigen::RowVectorXd>(nir_lif_->state().psi.data(), psi_row.size());
   } else if (loihi_) {
     tr.z_events.push_step(r.spikes());
     for (Eigen::Index i = 0; i < loihi_->state().psi.size(); ++i)
@@ -50,6 +54,7 @@ void trajectory_tap::clear(Eigen::Index steps, const network& n) {
   const auto n_in = static_cast<Eigen::Index>(n.at(in).size()),
              n_rec = static_cast<Eigen::Index>(n.at(rec).size());
   lif_ = dynamic_cast<const model_population<models::lif>*>(&n.at(rec));
+  nir_lif_ = dynamic_cast<const model_population<models::nir_lif>*>(&n.at(rec));
   loihi_ = dynamic_cast<const model_population<neuromorphic::loihi_lif>*>(&n.at(rec));
   fixed_ = dynamic_cast<const model_population<neuromorphic::fixed_lif>*>(&n.at(rec));
   ode_ = dynamic_cast<const model_population<models::rate_ode>*>(&n.at(rec));

@@ -92,6 +92,7 @@ constexpr std::array if_choices{choice_spec{"reset", nir_reset_names}};
 constexpr std::array graded_nir_choices{choice_spec{"integrator", integrator_names}};
 
 const model_descriptor& descriptor_of(model_kind k);
+std::string key(std::string_view name);
 
 template <class Model>
 std::unique_ptr<population> wrap(Model m, std::size_t n) {
@@ -212,6 +213,21 @@ pop_ptr make_nir_lif_pop(const values& v, double dt, std::size_t n) {
                       dt),
               n);
 }
+// NIR's LIF with e-prop's neglect of the reset: v_t = a v_{t-1} + c + k I_t is lif's
+// membrane with alpha = a, c_z = k, v_th = v_threshold (scalars: homogeneous parameters).
+learning_constants nir_lif_learning(const values& v, double dt, std::size_t) {
+  const auto& d = descriptor_of(model_kind::nir_lif);
+  for (const char* name : {"tau", "r", "v_threshold"})
+    if (const Eigen::ArrayXd x = value_of(d, v, name); x.size() != 1 && (x != x[0]).any())
+      throw parameter_error(key(name), "[" + std::to_string(x.size()) + " values]",
+                            "one value for all neurons for e-prop and BPTT");
+  const auto prop =
+      nir::lower_leaky(value_of(d, v, "tau").head(1), value_of(d, v, "v_leak").head(1),
+                       value_of(d, v, "r").head(1), dt, scheme_of(d, v));
+  learning_constants c = decay_and_gain(prop.a[0], prop.k[0]);
+  c.v_th = value_of(d, v, "v_threshold")[0];
+  return c;
+}
 pop_ptr make_cuba_lif_pop(const values& v, double dt, std::size_t n) {
   const auto& d = descriptor_of(model_kind::cuba_lif);
   return wrap(
@@ -248,6 +264,8 @@ constexpr capabilities rate_ode_can{
 constexpr capabilities lif_can{
     .spiking = true, .jacobian = true, .eprop = true, .bptt = true, .floss_local = true};
 constexpr capabilities nir_spiking_can{.spiking = true, .jacobian = true, .floss_local = true};
+constexpr capabilities nir_lif_can{
+    .spiking = true, .jacobian = true, .eprop = true, .bptt = true, .floss_local = true};
 constexpr capabilities nir_graded_can{.jacobian = true, .floss_local = true};
 
 // The registry: one line per model.
@@ -258,7 +276,7 @@ const std::array<model_descriptor, 10>& table() {
     {model_kind::rate_ode, "rate_ode", "tau dh/dt = -h + W phi(h) + u (Boost.Odeint)", rate_ode_params, rate_ode_choices, rate_ode_can, rate_ode_learning, make_rate_ode_pop, true},
     {model_kind::lif, "lif", "leaky integrate-and-fire (delta or exponential synapses)", lif_params, lif_choices, lif_can, plain_lif_learning, make_lif_pop, true},
     {model_kind::alif, "alif", "lif with an adaptive threshold", alif_params, lif_choices, lif_can, alif_learning, make_alif_pop, true},
-    {model_kind::nir_lif, "nir_lif", "NIR LIF: tau dv/dt = v_leak - v + r I", nir_lif_params, spiking_nir_choices, nir_spiking_can, nullptr, make_nir_lif_pop},
+    {model_kind::nir_lif, "nir_lif", "NIR LIF: tau dv/dt = v_leak - v + r I", nir_lif_params, spiking_nir_choices, nir_lif_can, nir_lif_learning, make_nir_lif_pop},
     {model_kind::cuba_lif, "cuba_lif", "NIR CubaLIF: tau_syn di/dt = -i + w_in I, tau_mem dv/dt = v_leak - v + r i", cuba_lif_params, spiking_nir_choices, nir_spiking_can, nullptr, make_cuba_lif_pop},
     {model_kind::if_neuron, "if_neuron", "NIR IF: dv/dt = r I", if_params, if_choices, nir_spiking_can, nullptr, make_if_pop},
     {model_kind::integrator, "integrator", "NIR I: dv/dt = r I, graded output v", integrator_params, {}, nir_graded_can, nullptr, make_integrator_pop},

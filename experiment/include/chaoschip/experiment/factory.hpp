@@ -27,11 +27,14 @@ struct built_network {
   std::optional<neuromorphic::chip_mapping> chip;
 };
 
+// The plan's recurrent population on the float kernel (its registry model and values).
+std::unique_ptr<population> make_recurrent(const network_plan& network);
 // Builds the plan's network on its chip backend (the weights mapped when the profile
 // quantises them).
 built_network build(const plan& p);
 // parameter_error unless the backend can run network.model (integer kernels: LIF only).
 void check_recurrent_model(const io::run_config& config, const neuromorphic::backend& backend);
+void check_recurrent_model(models::model_kind model, const neuromorphic::backend& backend);
 // The network of `config` with `weights`, its chip profile resolved here (no checks of
 // what training supports).
 built_network build_network(const io::run_config& config, const io::weight_set& weights);
@@ -39,6 +42,8 @@ built_network build_network(const io::run_config& config, const io::weight_set& 
 // Initial weights per network.init (named random streams "weights.in", "weights.rec",
 // "weights.out", "weights.feedback" of the master seed, or the case file).
 io::weight_set make_initial_weights(const io::run_config& config);
+// e-prop's random feedback B [n_rec, n_out], stream "weights.feedback" of `seed`.
+Eigen::MatrixXd make_feedback(std::uint64_t seed, std::int64_t n_rec, std::int64_t n_out);
 // The task per [task] (sine, none, generated tasks, file). Without `require_target` a
 // case file may lack its target (simulation only).
 std::unique_ptr<models::task> make_task(const io::run_config& config, bool require_target = true);

@@ -16,6 +16,7 @@
 #include "chaoschip/experiment/graph.hpp"
 #include "chaoschip/io/config.hpp"
 #include "chaoschip/io/run_file.hpp"
+#include "chaoschip/models/registry.hpp"
 #include "chaoschip/models/task.hpp"
 #include "chaoschip/neuromorphic/backend.hpp"
 #include "chaoschip/neuromorphic/mapping.hpp"
@@ -39,18 +40,33 @@ struct projection_plan {
   std::uint32_t delay = 0;
 };
 
-// Populations "input" (spike source, n_in), "recurrent" (network.model with [neuron], or
-// the chip kernel's LIF), "readout" (leaky, tau); projections input -> recurrent,
-// recurrent -> recurrent, recurrent -> readout (off-chip, float).
+// Populations "input" (spike source, n_in), "recurrent" (a registry model with its values,
+// or the chip kernel's LIF), "readout" (leaky, tau); projections input -> recurrent,
+// recurrent -> recurrent, recurrent -> readout (off-chip, float). An imported NIR graph in
+// the trainable shape (trainable_graph.hpp) names them after its nodes.
 struct network_plan {
   std::size_t n_in = 0, n_rec = 0, n_out = 0;
-  double dt = 1.0;
-  std::string model;      // network.model: the recurrent population (make_recurrent)
+  double dt = 1.0;    // ms: the simulation step, the readout's and the task's
+  std::string model;  // network.model
+  // The recurrent population: lowered once (from network.model and [neuron], or from a
+  // graph); the factory, the learning constants and the Lyapunov layer build it from here.
+  models::model_kind recurrent_model = models::model_kind::lif;
+  models::parameter_values recurrent_values;
+  double recurrent_dt = 1.0;  // the step in the model's time unit (ms; s for NIR models)
+  std::string input_name = "input", recurrent_name = "recurrent", readout_name = "readout";
   bool sparse = false;    // CSR projections (network.connectivity = "sparse")
   bool autapses = false;  // recurrent self-connections kept through learning
   double readout_tau = 0.0;
   projection_plan in_rec, rec_rec, rec_out;
   Eigen::MatrixXd feedback;  // e-prop's random feedback B [n_rec, n_out]
+};
+
+// A NIR graph lowered into the network above: the graph, and the names of the weight nodes
+// holding w_in [n_rec, n_in], w_rec [n_rec, n_rec] and w_out [n_out, n_rec].
+struct imported_graph {
+  graph_plan graph;
+  std::string w_in, w_rec, w_out;
+  bool chaoschip_model = false;  // the recurrent layer is chaoschip's own (its metadata)
 };
 
 enum class rule_kind { none, eprop, bptt };
@@ -85,6 +101,10 @@ struct plan {
   // network.source = "nir" (a graph that is not in the trainable shape): the graph's
   // populations and projections, simulated by run_graph (graph_runner.hpp) instead.
   std::shared_ptr<const graph_plan> graph;
+  // network.source = "nir", a graph in the trainable shape (trainable_graph.hpp), lowered
+  // into `network` and run by the trainer: the graph (kept in the run file) and the nodes
+  // that hold w_in, w_rec and w_out.
+  std::shared_ptr<const imported_graph> imported;
 };
 
 // Checks what parsing cannot (what this build implements on the chosen kernel), throwing

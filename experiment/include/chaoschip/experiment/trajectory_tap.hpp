@@ -14,6 +14,7 @@
 #include "chaoschip/core/recording.hpp"
 #include "chaoschip/models/eprop.hpp"
 #include "chaoschip/models/lif.hpp"
+#include "chaoschip/models/nir_lif.hpp"
 #include "chaoschip/models/rate_ode.hpp"
 #include "chaoschip/neuromorphic/fixed_lif.hpp"
 #include "chaoschip/neuromorphic/loihi.hpp"
@@ -38,6 +39,7 @@ struct trajectory_tap final : recorder {
   Eigen::Index t_ = 0;
   // The recurrent model, resolved once per sequence rather than per step.
   const model_population<models::lif>* lif_ = nullptr;
+  const model_population<models::nir_lif>* nir_lif_ = nullptr;
   const model_population<neuromorphic::loihi_lif>* loihi_ = nullptr;
   const model_population<neuromorphic::fixed_lif>* fixed_ = nullptr;
   const model_population<models::rate_ode>* ode_ = nullptr;
