@@ -597,6 +597,117 @@ int cmd_chips() {
   return 0;
 }
 
+// `chaoschip run`: its options into `a`.
+CLI::App* add_run(CLI::App& app, run_args& a) {
+  auto* run = app.add_subcommand("run", "Simulate (and train) the network a config describes");
+  run->add_option("CONFIG", a.config,
+                  "TOML config; relative paths in it are relative to its folder. Without "
+                  "CONFIG: the embedded default experiment (a sine-task network with "
+                  "states recorded, plus a gain study), not the documented key defaults; "
+                  "an empty file gives those");
+  run->add_option("-o,--output", a.output, "output run file")->capture_default_str();
+  run->add_option("--set", a.sets, "override a config key: --set network.gain=1.5")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  run->add_option("--threads", a.threads,
+                  "worker threads for the Lyapunov spectra (0: all cores; results do not "
+                  "depend on it)")
+      ->check(CLI::Range(0, 4096));
+  run->add_flag("-q,--quiet", a.quiet, "no progress line or summary");
+  run->add_option("--resume", a.resume,
+                  "continue training from a checkpoint (OUTPUT.ckpt, written every "
+                  "train.checkpoint_every iterations and on Ctrl-C); same CONFIG and --set")
+      ->type_name("CHECKPOINT");
+  return run;
+}
+
+// `chaoschip whatif`: its options into `a`.
+CLI::App* add_whatif(CLI::App& app, whatif_args& a) {
+  a.run.output = "chaoschip-whatif.h5";
+  auto* whatif = app.add_subcommand(
+      "whatif",
+      "Hardware what-if: the same network at float64 and at several weight precisions "
+      "and roundings on the config's chip profile, compared spike by spike");
+  whatif->add_option("CONFIG", a.run.config, "TOML config (default: the embedded default)");
+  whatif->add_option("-o,--output", a.run.output, "output table (.h5)")->capture_default_str();
+  whatif->add_option("--bits", a.options.bits, "weight bits to try")
+      ->delimiter(',')
+      ->capture_default_str();
+  whatif->add_option("--rounding", a.options.roundings, "roundings to try")
+      ->delimiter(',')
+      ->check(CLI::IsMember(names_of(neuromorphic::rounding_names)))
+      ->capture_default_str();
+  whatif->add_option("--set", a.run.sets, "override a config key")->type_name("KEY=VALUE");
+  whatif->add_flag("-q,--quiet", a.run.quiet, "no progress line or table");
+  return whatif;
+}
+
+// `chaoschip lyapunov`: its options into `a`.
+CLI::App* add_lyapunov(CLI::App& app, lyapunov_args& a) {
+  auto* lyap = app.add_subcommand(
+      "lyapunov",
+      "Lyapunov spectrum of a config's untrained network, of a run file's weights (before "
+      "and after training), or along a run file's recorded trajectory (/states)");
+  lyap->add_option("INPUT", a.input, "CONFIG.toml or RUN.h5")->required();
+  lyap->add_option("-o,--output", a.output,
+                   "output file (default: INPUT's name + .lyap.h5 in the current directory)");
+  lyap->add_option("--set", a.sets, "override a config key: --set lyapunov.k=10")
+      ->type_name("KEY=VALUE");
+  lyap->add_option("--threads", a.threads,
+                   "worker threads over tangent vectors (0: all cores; results do not depend "
+                   "on it)")
+      ->check(CLI::Range(0, 4096));
+  lyap->add_flag("-q,--quiet", a.quiet, "no summary");
+  return lyap;
+}
+
+// `chaoschip sweep`: its options into `a`.
+CLI::App* add_sweep(CLI::App& app, sweep_args& a) {
+  auto* sweep = app.add_subcommand(
+      "sweep",
+      "Run the cartesian product of grids x seeds in parallel: one run file per point in DIR, "
+      "DIR/summary.h5 and DIR/summary.csv (under mpirun, points are shared across ranks)");
+  sweep->add_option("CONFIG", a.spec.config, "TOML config")->required();
+  sweep->add_option("--grid", a.grids, "a grid axis: KEY=V1,V2,... (TOML values; repeatable)")
+      ->type_name("KEY=V1,V2,...");
+  sweep->add_option("--seeds", a.spec.seeds, "seeds per grid point (seed, seed+1, ...)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  sweep->add_option("-o,--output", a.spec.dir, "output directory")->capture_default_str();
+  sweep
+      ->add_option("-j,--jobs", a.jobs,
+                   "points run at once (default: all cores; 1 per rank under MPI)")
+      ->check(CLI::Range(0, 4096));
+  sweep->add_option("--set", a.spec.overrides, "override a config key for every point")
+      ->type_name("KEY=VALUE");
+  sweep->add_flag("-q,--quiet", a.quiet, "no progress line or summary line");
+  return sweep;
+}
+
+// `chaoschip info`: its argument into `path`.
+CLI::App* add_info(CLI::App& app, std::string& path) {
+  auto* info = app.add_subcommand(
+      "info", "Summarise a run file, a sweep's summary.h5 or a NIR graph (.nir)");
+  info->add_option("RUN", path, "run file (.h5) or NIR graph (.nir)")->required();
+  return info;
+}
+
+// `chaoschip export-nir`: its options into `a`.
+CLI::App* add_export_nir(CLI::App& app, export_args& a) {
+  auto* export_nir = app.add_subcommand(
+      "export-nir",
+      "Write a run's network as a NIR graph (docs/nir.md, \"Exporting\"): a config network "
+      "with its initial or final weights, or the NIR graph the run simulated");
+  export_nir->add_option("RUN", a.input, "run file (.h5)")->required();
+  export_nir->add_option("-o,--output", a.output, "output NIR graph (.nir)")->required();
+  export_nir
+      ->add_option("--weights", a.weights, "which weights: /network/initial or /network/final")
+      ->check(CLI::IsMember({"initial", "final"}))
+      ->capture_default_str();
+  export_nir->add_flag("-q,--quiet", a.quiet, "no summary line");
+  return export_nir;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -611,97 +722,17 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   run_args ra;
-  auto* run = app.add_subcommand("run", "Simulate (and train) the network a config describes");
-  run->add_option("CONFIG", ra.config,
-                  "TOML config; relative paths in it are relative to its folder. Without "
-                  "CONFIG: the embedded default experiment (a sine-task network with "
-                  "states recorded, plus a gain study), not the documented key defaults; "
-                  "an empty file gives those");
-  run->add_option("-o,--output", ra.output, "output run file")->capture_default_str();
-  run->add_option("--set", ra.sets, "override a config key: --set network.gain=1.5")
-      ->type_name("KEY=VALUE")
-      ->allow_extra_args(false);
-  run->add_option("--threads", ra.threads,
-                  "worker threads for the Lyapunov spectra (0: all cores; results do not "
-                  "depend on it)")
-      ->check(CLI::Range(0, 4096));
-  run->add_flag("-q,--quiet", ra.quiet, "no progress line or summary");
-  run->add_option("--resume", ra.resume,
-                  "continue training from a checkpoint (OUTPUT.ckpt, written every "
-                  "train.checkpoint_every iterations and on Ctrl-C); same CONFIG and --set")
-      ->type_name("CHECKPOINT");
-
   whatif_args wa;
-  wa.run.output = "chaoschip-whatif.h5";
-  auto* whatif = app.add_subcommand(
-      "whatif",
-      "Hardware what-if: the same network at float64 and at several weight precisions "
-      "and roundings on the config's chip profile, compared spike by spike");
-  whatif->add_option("CONFIG", wa.run.config, "TOML config (default: the embedded default)");
-  whatif->add_option("-o,--output", wa.run.output, "output table (.h5)")->capture_default_str();
-  whatif->add_option("--bits", wa.options.bits, "weight bits to try")
-      ->delimiter(',')
-      ->capture_default_str();
-  whatif->add_option("--rounding", wa.options.roundings, "roundings to try")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"nearest", "toward_zero", "floor", "stochastic"}))
-      ->capture_default_str();
-  whatif->add_option("--set", wa.run.sets, "override a config key")->type_name("KEY=VALUE");
-  whatif->add_flag("-q,--quiet", wa.run.quiet, "no progress line or table");
-
   lyapunov_args la;
-  auto* lyap = app.add_subcommand(
-      "lyapunov",
-      "Lyapunov spectrum of a config's untrained network, of a run file's weights (before "
-      "and after training), or along a run file's recorded trajectory (/states)");
-  lyap->add_option("INPUT", la.input, "CONFIG.toml or RUN.h5")->required();
-  lyap->add_option("-o,--output", la.output,
-                   "output file (default: INPUT's name + .lyap.h5 in the current directory)");
-  lyap->add_option("--set", la.sets, "override a config key: --set lyapunov.k=10")
-      ->type_name("KEY=VALUE");
-  lyap->add_option("--threads", la.threads,
-                   "worker threads over tangent vectors (0: all cores; results do not depend "
-                   "on it)")
-      ->check(CLI::Range(0, 4096));
-  lyap->add_flag("-q,--quiet", la.quiet, "no summary");
-
   sweep_args sa;
-  auto* sweep = app.add_subcommand(
-      "sweep",
-      "Run the cartesian product of grids x seeds in parallel: one run file per point in DIR, "
-      "DIR/summary.h5 and DIR/summary.csv (under mpirun, points are shared across ranks)");
-  sweep->add_option("CONFIG", sa.spec.config, "TOML config")->required();
-  sweep->add_option("--grid", sa.grids, "a grid axis: KEY=V1,V2,... (TOML values; repeatable)")
-      ->type_name("KEY=V1,V2,...");
-  sweep->add_option("--seeds", sa.spec.seeds, "seeds per grid point (seed, seed+1, ...)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000000));
-  sweep->add_option("-o,--output", sa.spec.dir, "output directory")->capture_default_str();
-  sweep
-      ->add_option("-j,--jobs", sa.jobs,
-                   "points run at once (default: all cores; 1 per rank under MPI)")
-      ->check(CLI::Range(0, 4096));
-  sweep->add_option("--set", sa.spec.overrides, "override a config key for every point")
-      ->type_name("KEY=VALUE");
-  sweep->add_flag("-q,--quiet", sa.quiet, "no progress line or summary line");
-
-  std::string info_path;
-  auto* info = app.add_subcommand(
-      "info", "Summarise a run file, a sweep's summary.h5 or a NIR graph (.nir)");
-  info->add_option("RUN", info_path, "run file (.h5) or NIR graph (.nir)")->required();
-
   export_args ea;
-  auto* export_nir = app.add_subcommand(
-      "export-nir",
-      "Write a run's network as a NIR graph (docs/nir.md, \"Exporting\"): a config network "
-      "with its initial or final weights, or the NIR graph the run simulated");
-  export_nir->add_option("RUN", ea.input, "run file (.h5)")->required();
-  export_nir->add_option("-o,--output", ea.output, "output NIR graph (.nir)")->required();
-  export_nir
-      ->add_option("--weights", ea.weights, "which weights: /network/initial or /network/final")
-      ->check(CLI::IsMember({"initial", "final"}))
-      ->capture_default_str();
-  export_nir->add_flag("-q,--quiet", ea.quiet, "no summary line");
+  std::string info_path;
+  CLI::App* run = add_run(app, ra);
+  CLI::App* whatif = add_whatif(app, wa);
+  CLI::App* lyap = add_lyapunov(app, la);
+  CLI::App* sweep = add_sweep(app, sa);
+  CLI::App* info = add_info(app, info_path);
+  CLI::App* export_nir = add_export_nir(app, ea);
 
   auto* chips = app.add_subcommand("chips", "List the chip profiles");
 
