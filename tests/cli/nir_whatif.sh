@@ -32,6 +32,8 @@ test ! -e bad.h5
 
 "$exe" run "$cfg" "${short[@]}" --set chip.profile=loihi --set lyapunov.k=5 \
     --set lyapunov.steps=300 --set lyapunov.warmup=100 --set record.states=true -o run.h5 --quiet
+"$exe" export-nir run.h5 -o run.nir --quiet  # the worked example's last step
+"$exe" info run.nir | grep -q "7 nodes (45 neurons in 2 neuron nodes)"
 "$exe" run "$cfg" "${short[@]}" --set 'lyapunov.when=[]' -o float.h5 --quiet
 "$exe" run "$cfg" "${short[@]}" --set 'lyapunov.when=[]' --set chip.profile=spinnaker -o s16.h5 --quiet
 
