@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "chaoschip/core/errors.hpp"
+#include "chaoschip/experiment/graph.hpp"
 #include "chaoschip/experiment/model_binding.hpp"
 #include "chaoschip/experiment/plan.hpp"
 #include "chaoschip/io/paths.hpp"
@@ -155,6 +156,52 @@ void substitute(io::nir_graph& graph, const std::string& file,
   }
 }
 
+// A graph run on a chip profile: each Affine/Linear node that alone makes one projection
+// into a population gets the float weights (and bias) the chip's codes stand for, mapped
+// as the run mapped them (build_graph on the profile's backend, the run's seed); the
+// neuron nodes the chip ran name the profile in their metadata.
+void dequantise(io::nir_graph& graph, const io::run_config& c) {
+  const chip_plan chip = chip_plan_of(c);
+  if (!chip.backend->quantises() && chip.backend->float_models()) return;
+  io::nir_config options = c.nir;
+  options.dt = io::nir_step(c);
+  const graph_plan plan = lower_graph(graph, options);
+  const graph_network built = build_graph(plan, *chip.backend, chip.seed);
+  auto population = [&](const std::string& name) -> std::optional<std::size_t> {
+    for (std::size_t i = 0; i < plan.populations.size(); ++i)
+      if (plan.populations[i].name == name) return i;
+    return std::nullopt;
+  };
+  for (auto& node : graph.nodes) {
+    if (const auto p = population(node.name); p && !plan.populations[*p].input) {
+      node.metadata["chaoschip.chip.profile"] = c.chip.profile;
+      continue;
+    }
+    if (node.type != nir_type::affine && node.type != nir_type::linear) continue;
+    std::vector<std::string> in, out;
+    for (const auto& e : graph.edges) {
+      if (e.target == node.name) in.push_back(e.source);
+      if (e.source == node.name) out.push_back(e.target);
+    }
+    if (in.size() != 1 || out.size() != 1) continue;
+    const auto s = population(in[0]), t = population(out[0]);
+    if (!s || !t) continue;
+    std::vector<std::size_t> found;
+    for (std::size_t k = 0; k < plan.projections.size(); ++k)
+      if (plan.projections[k].source == *s && plan.projections[k].target == *t) found.push_back(k);
+    if (found.size() != 1 || found[0] >= built.dequantised.size()) continue;
+    const std::size_t k = found[0];
+    // Only when the projection is this node's weight alone (no parallel path adds to it).
+    if (plan.projections[k].weights != node.params.at("weight")) continue;
+    node.params["weight"] = built.dequantised[k];
+    if (node.type != nir_type::affine) continue;
+    for (std::size_t j = 0; j < plan.biases.size() && j < built.dequantised_biases.size(); ++j)
+      if (plan.biases[j].first == *t &&
+          plan.biases[j].second == Eigen::VectorXd(node.params.at("bias").reshaped()))
+        node.params["bias"] = built.dequantised_biases[j];
+  }
+}
+
 // The graph a NIR run simulated: as it is when untrained; with the run's weights in the
 // nodes it names when trained.
 io::nir_graph export_simulated(io::nir_graph graph, const std::string& file,
@@ -165,7 +212,10 @@ io::nir_graph export_simulated(io::nir_graph graph, const std::string& file,
     names[k] = io::read_root_attribute(file, std::string(trained_node_attributes[k]));
     trained |= names[k].has_value();
   }
-  if (trained) substitute(graph, file, names, weights_of(file, c, origin));
+  if (trained)
+    substitute(graph, file, names, weights_of(file, c, origin));
+  else
+    dequantise(graph, c);
   graph.notes.clear();
   graph_metadata(c, origin, graph.metadata);
   return graph;

@@ -34,6 +34,18 @@ test ! -e bad.h5
     --set lyapunov.steps=300 --set lyapunov.warmup=100 --set record.states=true -o run.h5 --quiet
 "$exe" export-nir run.h5 -o run.nir --quiet  # the worked example's last step
 "$exe" info run.nir | grep -q "7 nodes (45 neurons in 2 neuron nodes)"
+# The export of the loihi run holds the weights the chip's 8-bit codes stand for: at most
+# 255 values per node, within half a code step of the graph's float weights.
+/usr/bin/python3 - "$examples/nir/braille_noDelay_bias_zero.nir" <<'PY'
+import sys, h5py, numpy as np
+ex, orig = h5py.File("run.nir", "r")["node/nodes"], h5py.File(sys.argv[1], "r")["node/nodes"]
+for name in ["fc1", "lif1.w_rec", "fc2"]:
+    w, w0 = ex[name]["weight"][...], orig[name]["weight"][...].astype(float)
+    assert len(np.unique(w)) <= 255 and not np.array_equal(w, w0), name
+    step = np.abs(w0).max() / 127
+    assert np.abs(w - w0).max() <= step, (name, np.abs(w - w0).max(), step)
+    assert ex["lif1.lif"]["metadata"]["chaoschip.chip.profile"][()] == b"loihi"
+PY
 "$exe" run "$cfg" "${short[@]}" --set 'lyapunov.when=[]' -o float.h5 --quiet
 "$exe" run "$cfg" "${short[@]}" --set 'lyapunov.when=[]' --set chip.profile=spinnaker -o s16.h5 --quiet
 
