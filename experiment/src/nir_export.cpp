@@ -232,6 +232,9 @@ io::nir_graph export_graph(const io::run_config& c, const io::weight_set& weight
   g.nodes.push_back(boundary("input", nir_type::input, c.network.n_in));
   g.nodes.push_back(linear("w_in", weights.w_in));
   g.nodes.push_back(recurrent_node(c));
+  const chip_plan chip = chip_plan_of(c);
+  if (chip.backend->quantises() || !chip.backend->float_models())
+    g.nodes.back().metadata["chaoschip.chip.profile"] = c.chip.profile;  // the chip's layer
   g.nodes.push_back(linear("w_rec", weights.w_rec));
   g.nodes.push_back(linear("w_out", weights.w_out));
   if (readout) g.nodes.push_back(readout_node(c));

@@ -185,6 +185,7 @@ TOML
 "$exe" export-nir loihi.h5 -o loihi.nir -q
 for f in lif lif_initial alif loihi; do "$exe" info "$f.nir" >"info_$f.txt"; done
 grep -q "chaoschip.chip.profile = loihi" info_loihi.txt
+$py -c 'import h5py; m = h5py.File("loihi.nir", "r")["node/nodes/recurrent/metadata"]; assert m["chaoschip.chip.profile"][()] == b"loihi"'
 $py <<'PY'
 import math, tomllib
 import h5py, numpy as np
@@ -243,6 +244,8 @@ def check(run, nir, weights="final", codes=False):
         assert (float(m) == v and repr(float(m)) == repr(float(v))) if isinstance(v, float) else m == text(v), (key, m, v)
     assert meta.pop("chaoschip.model") == net["model"]
     assert meta.pop("chaoschip.network.delay_rec") == str(net["delay_rec"])
+    if codes:  # the chip's layer names its profile
+        assert meta.pop("chaoschip.chip.profile") == cfg["chip"]["profile"]
     assert not meta, meta
     gm = {k: v[()].decode() for k, v in g["node/metadata"].items()}
     assert float(gm.pop("chaoschip.dt_ms")) == net["dt"]
