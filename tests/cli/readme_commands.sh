@@ -44,6 +44,11 @@ learned out.h5
 "$exe" info net.nir | grep -q "recurrent  *LIF"
 rm chaoschip-run.h5
 
+# run examples/nir/braille_chip.toml -o braille.h5: a NIR graph as the network (shrunk)
+"$exe" run "$root/examples/nir/braille_chip.toml" -o braille.h5 -q --set task.steps=200 \
+  --set lyapunov.k=3 --set lyapunov.steps=100 --set lyapunov.warmup=10 --set record.states=true
+/usr/bin/python3 -c 'import h5py; f = h5py.File("braille.h5", "r"); assert f["states/lif1.lif/v"].shape == (400, 38) and "lif2" in f["spikes"]'
+
 # chips: chip profiles and their key numbers
 "$exe" chips | grep -q "^loihi"
 
