@@ -31,18 +31,7 @@ fixed_graph_lif::fixed_graph_lif(const parameters& p) : p_(p) {
 }
 
 std::int64_t fixed_graph_lif::mul(std::int64_t x, std::int64_t c) const noexcept {
-  const __int128_t prod = static_cast<__int128_t>(x) * c;
-  const int b = p_.decay_bits;
-  switch (p_.multiply_rounding) {
-    case rounding::floor:
-      return static_cast<std::int64_t>(prod >> b);
-    case rounding::toward_zero:
-      return static_cast<std::int64_t>(prod < 0 ? -((-prod) >> b) : prod >> b);
-    default: {
-      const __int128_t half = static_cast<__int128_t>(1) << (b - 1);
-      return static_cast<std::int64_t>(prod < 0 ? -((-prod + half) >> b) : (prod + half) >> b);
-    }
-  }
+  return multiply_shift(x, c, p_.decay_bits, p_.multiply_rounding);
 }
 
 fixed_graph_lif::state fixed_graph_lif::make_state(std::size_t n) const {

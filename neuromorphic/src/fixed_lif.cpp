@@ -19,19 +19,7 @@ fixed_lif::fixed_lif(const parameters& p) : p_(p) {
 }
 
 std::int64_t fixed_lif::mul(std::int64_t x, std::int64_t c) const noexcept {
-  // 128-bit product: a 32-bit state times a 32-bit multiplier does not fit 64 bits.
-  const __int128_t prod = static_cast<__int128_t>(x) * c;
-  const int b = p_.decay_bits;
-  switch (p_.multiply_rounding) {
-    case rounding::floor:
-      return static_cast<std::int64_t>(prod >> b);
-    case rounding::toward_zero:
-      return static_cast<std::int64_t>(prod < 0 ? -((-prod) >> b) : prod >> b);
-    default: {
-      const __int128_t half = static_cast<__int128_t>(1) << (b - 1);
-      return static_cast<std::int64_t>(prod < 0 ? -((-prod + half) >> b) : (prod + half) >> b);
-    }
-  }
+  return multiply_shift(x, c, p_.decay_bits, p_.multiply_rounding);
 }
 
 fixed_lif::state fixed_lif::make_state(std::size_t n) const {

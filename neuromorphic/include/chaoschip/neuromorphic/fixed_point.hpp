@@ -95,6 +95,23 @@ inline std::int64_t to_code(double value, const fixed_format& f, rounding r, ove
   const double lim = 0x1p62;
   return apply_overflow(round_scaled(x < -lim ? -lim : (x > lim ? lim : x), r, u), f, o);
 }
+// x c / 2^b, rounded by r (deterministic roundings; nearest is half away from zero): a
+// state times an unsigned 0.b multiplier. The 128-bit product: a 32-bit state times a
+// 32-bit multiplier does not fit 64 bits.
+inline std::int64_t multiply_shift(std::int64_t x, std::int64_t c, int b, rounding r) noexcept {
+  const __int128_t prod = static_cast<__int128_t>(x) * c;
+  switch (r) {
+    case rounding::floor:
+      return static_cast<std::int64_t>(prod >> b);
+    case rounding::toward_zero:
+      return static_cast<std::int64_t>(prod < 0 ? -((-prod) >> b) : prod >> b);
+    default: {
+      const __int128_t half = static_cast<__int128_t>(1) << (b - 1);
+      return static_cast<std::int64_t>(prod < 0 ? -((-prod + half) >> b) : (prod + half) >> b);
+    }
+  }
+}
+
 inline double from_code(std::int64_t k, const fixed_format& f) noexcept {
   return std::ldexp(static_cast<double>(k), -f.frac_bits);
 }
