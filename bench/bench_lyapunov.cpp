@@ -4,8 +4,6 @@
 // Reports ms per step (Google Benchmark's time per iteration = one step).
 #include <benchmark/benchmark.h>
 
-#include <immintrin.h>
-
 #include <chrono>
 #include <memory>
 
@@ -64,42 +62,6 @@ BENCHMARK(bm_spectrum)
     ->Unit(benchmark::kMillisecond)
     ->UseManualTime();
 
-// The core's double-precision peak, measured: 12 independent chains of vector FMAs (enough
-// to cover the FMA latency on two pipes). bench/results/lyapunov.md divides the NumPy and
-// chaoschip flop counts by this to bound the ratio any implementation of the algorithm can
-// reach on this machine.
-void bm_peak_fma(benchmark::State& state) {
-#if defined(__AVX512F__)
-  using vec = __m512d;
-  constexpr int lanes = 8;
-  auto set = [](double x) { return _mm512_set1_pd(x); };
-  auto fma = [](vec a, vec b, vec c) { return _mm512_fmadd_pd(a, b, c); };
-#elif defined(__FMA__)
-  using vec = __m256d;
-  constexpr int lanes = 4;
-  auto set = [](double x) { return _mm256_set1_pd(x); };
-  auto fma = [](vec a, vec b, vec c) { return _mm256_fmadd_pd(a, b, c); };
-#else
-  state.SkipWithError("no FMA instructions in this build (CHAOSCHIP_NATIVE=OFF?)");
-  return;
-#endif
-#if defined(__AVX512F__) || defined(__FMA__)
-  constexpr int chains = 12;
-  constexpr std::int64_t rounds = 1 << 16;
-  vec acc[chains];
-  for (int c = 0; c < chains; ++c) acc[c] = set(1.0 + 1e-3 * c);
-  const vec a = set(0.999999), b = set(1e-7);
-  for (auto _ : state) {
-    for (std::int64_t r = 0; r < rounds; ++r)
-      for (auto& x : acc) x = fma(x, a, b);
-    benchmark::DoNotOptimize(acc);
-  }
-  const double flops = 2.0 * lanes * chains * static_cast<double>(rounds);
-  state.counters["GFLOPs"] =
-      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-#endif
-}
-BENCHMARK(bm_peak_fma)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
